@@ -1,0 +1,1 @@
+"""Placeholder: processed-message records land with the channel adapters."""

@@ -1,0 +1,3 @@
+"""Placeholder until this handler lands."""
+
+HANDLERS: list = []

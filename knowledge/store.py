@@ -1,0 +1,1 @@
+"""Placeholder: passage tables land with the knowledge base."""

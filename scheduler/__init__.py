@@ -1,0 +1,1 @@
+"""Deadline calendar, reminder scheduling and the delivery outbox."""

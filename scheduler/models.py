@@ -1,0 +1,1 @@
+"""Placeholder: reminder, target and outbox tables land with the scheduler."""
