@@ -32,6 +32,7 @@ class Config:
     dingtalk_app_key: str = ""
     dingtalk_app_secret: str = field(default="", repr=False)
     dingtalk_robot_code: str = ""
+    dingtalk_agent_id: str = ""
     dingtalk_api_base: str = "https://oapi.dingtalk.com"
     dingtalk_openapi_base: str = "https://api.dingtalk.com"
 
@@ -52,6 +53,7 @@ class Config:
             dingtalk_app_key=e.get("DINGTALK_APP_KEY", ""),
             dingtalk_app_secret=e.get("DINGTALK_APP_SECRET", ""),
             dingtalk_robot_code=e.get("DINGTALK_ROBOT_CODE", ""),
+            dingtalk_agent_id=e.get("DINGTALK_AGENT_ID", ""),
             dingtalk_api_base=(e.get("DINGTALK_API_BASE") or "https://oapi.dingtalk.com").rstrip("/"),
             dingtalk_openapi_base=(e.get("DINGTALK_OPENAPI_BASE") or "https://api.dingtalk.com").rstrip("/"),
         )

@@ -1,0 +1,133 @@
+"""WeCom (企业微信) active push: app messages and group-robot webhooks.
+
+API pages: https://developer.work.weixin.qq.com/document/path/91039 (gettoken),
+https://developer.work.weixin.qq.com/document/path/90236 (message/send),
+https://developer.work.weixin.qq.com/document/path/91770 (group robot webhook).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Iterable
+
+from sqlalchemy.orm import sessionmaker
+
+from bot.clock import Clock, system_clock
+from bot.config import Config
+from bot.outbound.errors import InvalidMessage, NotConfigured, RateLimited, SendFailed, TokenExpired
+from bot.outbound.http import DEFAULT_TIMEOUT, call_json, new_session
+from bot.outbound.tokens import TokenCache
+
+log = logging.getLogger(__name__)
+
+TOKEN_ERRORS = frozenset({40014, 42001})  # invalid / expired access_token
+RATE_LIMITED = 45009
+ROBOT_WINDOW_SECONDS = 60.0
+# Byte limits from the docs: text 2048, markdown 4096.
+MAX_BYTES = {"text": 2048, "markdown": 4096}
+
+
+def _check_content(msgtype: str, content: str) -> None:
+    if msgtype not in MAX_BYTES:
+        raise InvalidMessage(f"unsupported WeCom msgtype {msgtype!r}")
+    if not content or not content.strip():
+        raise InvalidMessage("empty message")
+    size = len(content.encode("utf-8"))
+    if size > MAX_BYTES[msgtype]:
+        raise InvalidMessage(f"{msgtype} content is {size} bytes; WeCom accepts at most {MAX_BYTES[msgtype]}")
+
+
+def _join(ids: str | Iterable[str]) -> str:
+    if isinstance(ids, str):
+        return ids
+    return "|".join(i for i in ids if i)
+
+
+def raise_for_errcode(data: dict) -> None:
+    """Turn a WeCom error answer into the matching typed exception."""
+    code = int(data.get("errcode") or 0)
+    if code == 0:
+        return
+    msg = str(data.get("errmsg", ""))
+    if code == RATE_LIMITED:
+        raise RateLimited(code, msg, retry_after=ROBOT_WINDOW_SECONDS)
+    if code in TOKEN_ERRORS:
+        raise TokenExpired(code, msg)
+    raise SendFailed(code, msg)
+
+
+class WeComApi:
+    """Client for WeCom's message APIs; the access token is cached in the database and shared by workers."""
+
+    def __init__(self, config: Config, sessions: sessionmaker, clock: Clock = system_clock, http=None,
+                 timeout: float = DEFAULT_TIMEOUT):
+        self.config = config
+        self.tokens = TokenCache(sessions, clock)
+        self.http = http or new_session()
+        self.timeout = timeout
+
+    @property
+    def base(self) -> str:
+        return self.config.wecom_api_base.rstrip("/")
+
+    @property
+    def token_name(self) -> str:
+        return f"wecom:{self.config.wecom_corp_id}:{self.config.wecom_agent_id}"
+
+    def _fetch_token(self) -> tuple[str, int]:
+        if not (self.config.wecom_corp_id and self.config.wecom_secret):
+            raise NotConfigured("WeCom app messages need WECOM_CORP_ID and WECOM_SECRET")
+        data = call_json(self.http, "GET", f"{self.base}/cgi-bin/gettoken", timeout=self.timeout,
+                         params={"corpid": self.config.wecom_corp_id, "corpsecret": self.config.wecom_secret})
+        raise_for_errcode(data)
+        if not data.get("access_token"):
+            raise SendFailed(None, "gettoken answered without access_token")
+        return str(data["access_token"]), int(data.get("expires_in") or 7200)
+
+    def access_token(self) -> str:
+        """The app's current access token, fetched only when the cached one is missing or near expiry."""
+        return self.tokens.get(self.token_name, self._fetch_token)
+
+    def send_app_message(self, *, touser: str | Iterable[str] = (), toparty: str | Iterable[str] = (),
+                         totag: str | Iterable[str] = (), msgtype: str = "text", content: str) -> dict:
+        """Send a text or markdown app message to users ("@all" allowed), departments and tags."""
+        _check_content(msgtype, content)
+        if not self.config.wecom_agent_id:
+            raise NotConfigured("WeCom app messages need WECOM_AGENT_ID")
+        body: dict = {"msgtype": msgtype, msgtype: {"content": content}}
+        for field, ids in (("touser", touser), ("toparty", toparty), ("totag", totag)):
+            joined = _join(ids)
+            if joined:
+                body[field] = joined
+        if not any(k in body for k in ("touser", "toparty", "totag")):
+            raise InvalidMessage("an app message needs at least one user, department or tag")
+        try:
+            body["agentid"] = int(self.config.wecom_agent_id)
+        except ValueError:
+            raise NotConfigured("WECOM_AGENT_ID must be a number") from None
+        for attempt in (1, 2):
+            token = self.access_token()
+            data = call_json(self.http, "POST", f"{self.base}/cgi-bin/message/send", params={"access_token": token},
+                             json=body, timeout=self.timeout)
+            if int(data.get("errcode") or 0) in TOKEN_ERRORS:
+                # The platform may revoke a token before its expiry; drop it and fetch a fresh one once.
+                self.tokens.invalidate(self.token_name, token)
+                if attempt == 1:
+                    log.info("WeCom refused the cached token (errcode %s); fetching a new one", data.get("errcode"))
+                    continue
+            raise_for_errcode(data)
+            for key in ("invaliduser", "invalidparty", "invalidtag"):
+                if data.get(key):
+                    log.warning("WeCom app message: %s %s", key, data[key])
+            return data
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def send_robot(self, key: str, msgtype: str, content: str) -> dict:
+        """Post a text or markdown message through a group robot's webhook key."""
+        _check_content(msgtype, content)
+        if not key:
+            raise InvalidMessage("a WeCom group robot needs its webhook key")
+        body = {"msgtype": msgtype, msgtype: {"content": content}}
+        data = call_json(self.http, "POST", f"{self.base}/cgi-bin/webhook/send", params={"key": key}, json=body,
+                         timeout=self.timeout)
+        raise_for_errcode(data)
+        return data
