@@ -1,0 +1,1 @@
+"""Channel adapters: each turns a platform's callback into a neutral Message and renders the Reply back."""

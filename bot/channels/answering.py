@@ -1,0 +1,103 @@
+"""Answer each platform message exactly once, within the platform's patience, pushing late answers afterwards."""
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable
+
+from bot.channels.replies import reply_from_json
+from bot.dedup import DONE, DedupStore
+from bot.message import Message, Reply
+
+log = logging.getLogger(__name__)
+
+INLINE, PUSHED = "inline", "pushed"
+
+# Called with the finished reply when the HTTP response has already gone without it.
+LateSender = Callable[[Reply], None]
+
+
+@dataclass
+class Outcome:
+    """What the route should put in its HTTP response."""
+
+    reply: Reply | None  # None: answer with an empty 200; the answer is (or was) pushed separately
+    duplicate: bool = False  # a platform retry of a message already claimed
+
+
+class _Run:
+    """One handler run; the waiting request and the run agree under a lock on who delivers the answer."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.reply: Reply | None = None
+        self.abandoned = False
+
+
+class Answerer:
+    """Runs the dispatcher for a message at most once across workers (dedup in the DB) with a deadline."""
+
+    def __init__(self, services, max_workers: int = 16):
+        self.services = services
+        self.dedup = DedupStore(services.sessions, services.clock)
+        self.pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="answer")
+
+    def answer(self, msg: Message, wait: float, late: LateSender) -> Outcome:
+        """Answer ``msg`` inline if ready within ``wait`` seconds, else hand it to ``late`` when it is."""
+        if not msg.msg_id:
+            return self._run_now(msg, wait, late, record=False)
+        rec = self.dedup.claim(msg.channel, msg.msg_id)
+        if rec.claimed:
+            return self._run_now(msg, wait, late, record=True)
+        log.info("%s message %s is a retry (%s)", msg.channel, msg.msg_id, rec.status)
+        if rec.status != DONE:
+            rec = self.dedup.wait_done(msg.channel, msg.msg_id, wait)
+        if rec is None or rec.delivery == PUSHED or rec.reply is None:
+            return Outcome(None, duplicate=True)
+        return Outcome(reply_from_json(rec.reply), duplicate=True)
+
+    def _run_now(self, msg: Message, wait: float, late: LateSender, record: bool) -> Outcome:
+        run = _Run()
+        self.pool.submit(self._work, msg, run, late, record)
+        run.done.wait(wait)
+        with run.lock:
+            if run.reply is None:
+                run.abandoned = True
+                log.info("%s message %s not answered within %.1fs; it will be pushed", msg.channel, msg.msg_id, wait)
+                return Outcome(None)
+            return Outcome(run.reply)
+
+    def _work(self, msg: Message, run: _Run, late: LateSender, record: bool) -> None:
+        reply = self.services.dispatcher.dispatch(msg)  # never raises: the dispatcher is the handlers' edge
+        with run.lock:
+            run.reply = reply
+            pushed = run.abandoned
+            run.done.set()
+        if record:
+            self.dedup.finish(msg.channel, msg.msg_id, reply.to_json(), PUSHED if pushed else INLINE)
+        if pushed:
+            self.deliver_late(late, reply, msg)
+
+    def deliver_late(self, late: LateSender, reply: Reply, msg: Message) -> None:
+        """Push an answer through the platform's API; a failure is logged, never raised into a worker."""
+        try:
+            late(reply)
+        except Exception:  # the edge of a background job: the platform API may fail in many ways
+            log.exception("could not push the answer to %s message %s", msg.channel, msg.msg_id)
+
+    def later(self, fn: Callable[[], None], what: str) -> None:
+        """Run a follow-up push (e.g. the rest of a long answer) in the background."""
+        def job():
+            try:
+                fn()
+            except Exception:  # the edge of a background job
+                log.exception("follow-up push failed: %s", what)
+
+        self.pool.submit(job)
+
+    def close(self) -> None:
+        """Wait for running answers to finish."""
+        self.pool.shutdown(wait=True)

@@ -1,0 +1,92 @@
+"""Input safety shared by the routes: typed rejections, size-capped bodies, entity-free XML, strict JSON."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+from flask import Request, jsonify
+from werkzeug.exceptions import RequestEntityTooLarge
+
+MAX_BODY = 64 * 1024
+
+
+class Rejected(Exception):
+    """A request we refuse, with the HTTP status and a Chinese reason for the caller."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def rejection_response(err: Rejected):
+    """The JSON error body every channel route returns."""
+    return jsonify(error=err.reason), err.status
+
+
+def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The raw body, refused when larger than ``limit`` bytes."""
+    if request.content_length is not None and request.content_length > limit:
+        raise Rejected(413, f"请求体过大（上限 {limit // 1024} KiB）")
+    try:
+        data = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise Rejected(413, f"请求体过大（上限 {limit // 1024} KiB）") from None
+    if len(data) > limit:
+        raise Rejected(413, f"请求体过大（上限 {limit // 1024} KiB）")
+    return data
+
+
+def parse_xml(body: bytes) -> Element:
+    """Parse XML refusing DOCTYPEs, entities and external references (XXE, billion laughs)."""
+    if not body.strip():
+        raise Rejected(400, "请求体为空")
+    try:
+        return fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException:
+        raise Rejected(400, "拒绝处理含 DOCTYPE 或实体声明的 XML") from None
+    except (ParseError, ValueError):
+        raise Rejected(400, "XML 格式错误或不完整") from None
+
+
+def xml_fields(root: Element) -> dict[str, str]:
+    """Top-level child elements as a flat dict of text values."""
+    return {child.tag: (child.text or "") for child in root}
+
+
+def parse_json_object(body: bytes) -> dict[str, Any]:
+    """Parse a UTF-8 JSON object strictly; anything else is a 400 with the reason."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Rejected(400, "请求体不是合法的 UTF-8") from None
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise Rejected(400, "JSON 格式错误或不完整") from None
+    if not isinstance(data, dict):
+        raise Rejected(400, "JSON 顶层应为对象")
+    return data
+
+
+# Characters XML 1.0 cannot carry at all, not even inside CDATA.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def cdata(text: str) -> str:
+    """Wrap text in CDATA, splitting any ``]]>`` so it cannot close the section early."""
+    text = _NOT_XML.sub("", text)
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def clean_text(value: Any, limit: int = 4000) -> str:
+    """A user text field as a string: type-checked, stripped of NULs, length-capped."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise Rejected(400, "消息内容应为文本")
+    return value.replace("\x00", "")[:limit]

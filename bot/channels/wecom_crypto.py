@@ -1,0 +1,76 @@
+"""WeCom callback crypto: our own constant-time signature and freshness checks around wechatpy's AES."""
+from __future__ import annotations
+
+import binascii
+import hashlib
+import hmac
+import secrets
+import struct
+import time
+
+from wechatpy.enterprise.crypto import WeChatCrypto
+from wechatpy.enterprise.exceptions import InvalidCorpIdException
+from wechatpy.exceptions import InvalidSignatureException
+
+from bot.channels.safety import Rejected, cdata
+
+# WeCom retries within seconds; a timestamp further off than this (either way) is a replay or a broken clock.
+MAX_SKEW_SECONDS = 300
+
+
+def signature(token: str, timestamp: str, nonce: str, encrypt: str) -> str:
+    """SHA1 over the sorted concatenation, as WeCom signs callbacks."""
+    return hashlib.sha1("".join(sorted([token, timestamp, nonce, encrypt])).encode("utf-8")).hexdigest()
+
+
+class WeComCrypto:
+    """Verifies, decrypts and encrypts WeCom callback payloads for one corp and app."""
+
+    def __init__(self, token: str, aes_key: str, corp_id: str, now=time.time):
+        try:
+            self._crypto = WeChatCrypto(token, aes_key, corp_id)
+        except (AssertionError, binascii.Error, ValueError):
+            raise ValueError("WECOM_AES_KEY must be the 43-character EncodingAESKey") from None
+        self._token = token
+        self._now = now
+
+    def verify(self, msg_signature: str, timestamp: str, nonce: str, encrypt: str) -> None:
+        """Refuse a wrong signature (403) or a stale timestamp (400)."""
+        expected = signature(self._token, timestamp, nonce, encrypt)
+        if not hmac.compare_digest(expected.encode(), (msg_signature or "").encode("utf-8", "replace")):
+            raise Rejected(403, "签名校验失败")
+        try:
+            ts = int(timestamp)
+        except ValueError:
+            raise Rejected(400, "时间戳格式错误") from None
+        if abs(self._now() - ts) > MAX_SKEW_SECONDS:
+            raise Rejected(400, "时间戳已过期或超前，请求被拒绝")
+
+    def decrypt(self, msg_signature: str, timestamp: str, nonce: str, encrypt: str) -> str:
+        """Verify then decrypt; a wrong AES key, CorpID or broken ciphertext is a 400."""
+        self.verify(msg_signature, timestamp, nonce, encrypt)
+        try:
+            # wechatpy repeats the signature check with `!=`; ours above already passed in constant time.
+            return self._crypto.decrypt_message({"Encrypt": encrypt}, msg_signature, timestamp, nonce)
+        except InvalidCorpIdException:
+            raise Rejected(400, "解密失败：CorpID 不匹配") from None
+        except InvalidSignatureException:
+            raise Rejected(403, "签名校验失败") from None
+        except (ValueError, TypeError, IndexError, struct.error, binascii.Error, UnicodeDecodeError):
+            raise Rejected(400, "解密失败：密文无效或 EncodingAESKey 不匹配") from None
+
+    def reply(self, inner_xml: str) -> str:
+        """Encrypt a passive reply into WeCom's outer envelope, signed with a fresh nonce and timestamp."""
+        nonce = secrets.token_hex(8)
+        timestamp = str(int(self._now()))
+        envelope = self._crypto.encrypt_message(inner_xml, nonce, timestamp)
+        return envelope
+
+
+def text_reply_xml(to_user: str, from_corp: str, content: str, created: int) -> str:
+    """The inner XML of a passive text reply, CDATA-escaped."""
+    return (
+        f"<xml><ToUserName>{cdata(to_user)}</ToUserName><FromUserName>{cdata(from_corp)}</FromUserName>"
+        f"<CreateTime>{int(created)}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content>{cdata(content)}</Content></xml>"
+    )

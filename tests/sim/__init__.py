@@ -1,0 +1,1 @@
+"""Platform simulators for tests, written from the published algorithms with `cryptography` primitives only."""

@@ -1,0 +1,82 @@
+"""The WeCom callback, driven through a real server by a simulator that encrypts and signs like WeCom does."""
+import threading
+
+import pytest
+import requests
+
+from bot.channels.replies import WELCOME
+from tests.sim.fixtures import aes_key, channel_bot, recording  # noqa: F401
+
+
+def test_url_verification_returns_the_decrypted_echo_alone(channel_bot):
+    resp = channel_bot.wecom.verify_url("echo-12345")
+    assert resp.status_code == 200
+    assert resp.text == "echo-12345"
+
+
+def test_text_message_gets_an_encrypted_passive_reply_that_verifies(channel_bot):
+    resp = channel_bot.wecom.send_text("化工优质工程投资额有什么要求", user="lisi")
+    assert resp.status_code == 200
+    reply = channel_bot.wecom.open_reply(resp)
+    assert reply["ToUserName"] == "lisi" and reply["FromUserName"] == channel_bot.wecom.corp_id
+    assert reply["MsgType"] == "text"
+    assert reply["Content"].startswith("收到：化工优质工程投资额有什么要求")
+    assert "《化学工业优质工程奖评选办法》第八条" in reply["Content"]
+    # A private chat: the conversation is the user.
+    assert channel_bot.handler.runs == [("wecom", "lisi", "lisi", "化工优质工程投资额有什么要求")]
+
+
+def test_same_msgid_three_times_runs_the_handler_once_and_gets_the_same_answer(channel_bot):
+    answers = []
+    for _ in range(3):
+        resp = channel_bot.wecom.send_text("投资额要求", msg_id="7001")
+        answers.append(channel_bot.wecom.open_reply(resp)["Content"])
+    assert channel_bot.handler.count() == 1
+    assert answers[0] == answers[1] == answers[2]
+
+
+def test_retries_arriving_while_the_first_run_is_still_busy_do_not_start_a_second_run(channel_bot):
+    channel_bot.handler.gate = threading.Event()
+    results = []
+
+    def send():
+        results.append(channel_bot.wecom.send_text("慢问题", msg_id="7002"))
+
+    threads = [threading.Thread(target=send) for _ in range(3)]
+    for t in threads:
+        t.start()
+    threading.Timer(0.5, channel_bot.handler.gate.set).start()
+    for t in threads:
+        t.join(10)
+    assert channel_bot.handler.count() == 1
+    contents = {channel_bot.wecom.open_reply(r)["Content"].split("\n")[0] for r in results}
+    assert contents == {"收到：慢问题"}
+
+
+def test_enter_agent_gets_a_welcome(channel_bot):
+    resp = channel_bot.wecom.post(channel_bot.wecom.event_xml("enter_agent"))
+    assert channel_bot.wecom.open_reply(resp)["Content"] == WELCOME
+    assert channel_bot.handler.count() == 0
+
+
+def test_other_events_get_an_empty_200(channel_bot):
+    resp = channel_bot.wecom.post(channel_bot.wecom.event_xml("click"))
+    assert resp.status_code == 200 and resp.content == b""
+
+
+@pytest.mark.parametrize("kind", ["image", "voice", "file"])
+def test_images_voice_and_files_get_a_polite_note(channel_bot, kind):
+    resp = channel_bot.wecom.post(channel_bot.wecom.text_xml("", msg_type=kind))
+    content = channel_bot.wecom.open_reply(resp)["Content"]
+    assert "抱歉" in content and "文字" in content
+    assert channel_bot.handler.count() == 0
+
+
+def test_cdata_terminator_in_an_answer_survives_the_round_trip(channel_bot):
+    resp = channel_bot.wecom.send_text("a]]>b<xml/>")
+    assert channel_bot.wecom.open_reply(resp)["Content"].startswith("收到：a]]>b<xml/>")
+
+
+def test_healthz_says_which_channels_are_on(channel_bot):
+    body = requests.get(channel_bot.url + "/healthz", timeout=5).json()
+    assert body["channels"]["wecom"]["enabled"] and body["channels"]["dingtalk"]["enabled"]
