@@ -5,7 +5,7 @@ import pytest
 import requests
 
 from bot.channels.replies import WELCOME
-from tests.sim.fixtures import aes_key, channel_bot, recording  # noqa: F401
+from tests.sim.fixtures import aes_key, channel_bot, platform_fakes, recording, wait_for  # noqa: F401
 
 
 def test_url_verification_returns_the_decrypted_echo_alone(channel_bot):
@@ -80,3 +80,38 @@ def test_cdata_terminator_in_an_answer_survives_the_round_trip(channel_bot):
 def test_healthz_says_which_channels_are_on(channel_bot):
     body = requests.get(channel_bot.url + "/healthz", timeout=5).json()
     assert body["channels"]["wecom"]["enabled"] and body["channels"]["dingtalk"]["enabled"]
+
+
+def test_an_answer_not_ready_in_time_gets_an_empty_200_and_arrives_by_app_message(channel_bot):
+    channel_bot.handler.gate = threading.Event()
+    resp = channel_bot.wecom.send_text("需要查很久的问题", user="wangwu", msg_id="7003")
+    assert resp.status_code == 200 and resp.content == b""  # in time for WeCom's 5 s, without the answer
+    channel_bot.handler.gate.set()
+    fake = channel_bot.extras["wecom_api"]
+    assert wait_for(lambda: fake.delivered("app"))
+    sent = fake.delivered("app")
+    assert len(sent) == 1 and sent[0].errcode == 0
+    assert sent[0].body["touser"] == "wangwu"
+    assert sent[0].body["text"]["content"].startswith("收到：需要查很久的问题")
+    # WeCom's retry of the same message after the push gets no second copy.
+    again = channel_bot.wecom.send_text("需要查很久的问题", user="wangwu", msg_id="7003")
+    assert again.status_code == 200 and again.content == b""
+    assert channel_bot.handler.count() == 1 and len(fake.delivered("app")) == 1
+
+
+def test_a_long_answer_is_split_at_sentences_first_part_passive_rest_by_app_message(channel_bot):
+    channel_bot.handler.long_answer = True
+    resp = channel_bot.wecom.send_text("详细说说", user="zhaoliu")
+    first = channel_bot.wecom.open_reply(resp)["Content"]
+    fake = channel_bot.extras["wecom_api"]
+    # The citation closes the answer, so its arrival means every part has been pushed.
+    assert wait_for(lambda: any("依据" in a.body["text"]["content"] for a in fake.delivered("app")))
+    rest = [a.body["text"]["content"] for a in fake.delivered("app")]
+    parts = [first, *rest]
+    assert all(len(p.encode("utf-8")) <= 2048 for p in parts)
+    assert all(a.errcode == 0 for a in fake.delivered("app"))
+    # Each part but the last ends at a sentence end; nothing is lost or reordered.
+    assert all(p.endswith("。") for p in parts[:-1])
+    full = "".join(parts)
+    assert "第1句：" in parts[0] and "第120句：" in full and full.index("第119句") < full.index("第120句")
+    assert full.count("优质工程的投资额") == 120

@@ -33,5 +33,21 @@ class ServerThread:
         return self.url
 
     def __exit__(self, *exc) -> None:
-        self.server.close()
-        self.thread.join(timeout=5)
+        self.stop()
+
+    def stop(self) -> None:
+        """Close every socket from inside the server's own loop (so its select never sees a dead fd), then join."""
+        server = self.server
+
+        def close_all():
+            for dispatcher in list(server._map.values()):
+                if dispatcher is not server and dispatcher is not server.trigger:
+                    dispatcher.close()
+            server.close()  # the listening socket and the trigger: the loop ends when its map is empty
+
+        if self.thread.is_alive():
+            server.trigger.pull_trigger(close_all)
+            self.thread.join(timeout=5)
+        else:
+            server.close()
+        server.task_dispatcher.shutdown()

@@ -100,13 +100,40 @@ def recording(monkeypatch) -> RecordingHandler:
 
 
 @pytest.fixture
-def channel_bot(db_url, aes_key, clock, recording):
-    """The bot with the recording handler, every channel on, behind waitress on 127.0.0.1."""
+def platform_fakes(clock):
+    """Fake WeCom and DingTalk APIs on 127.0.0.1 (app messages, sessionWebhook), on the test clock."""
+    from tests.fakes import FakeDingTalk, FakeWeCom
+
+    with FakeWeCom(clock=clock, corp_id=CORP_ID) as wecom, FakeDingTalk(clock=clock, app_secret=APP_SECRET) as ding:
+        yield wecom, ding
+
+
+@pytest.fixture
+def channel_bot(db_url, aes_key, clock, recording, platform_fakes):
+    """The bot with the recording handler, every channel on, behind waitress on 127.0.0.1, pushing to fakes."""
     from bot.services import build_services
 
-    services = build_services(channel_config(db_url, aes_key), clock=clock, kb=object())
-    bot, server = start_bot(services, recording)
+    wecom_api, ding_api = platform_fakes
+    config = channel_config(db_url, aes_key, wecom_api_base=wecom_api.url, dingtalk_api_base=ding_api.url,
+                            dingtalk_openapi_base=ding_api.url)
+    services = build_services(config, clock=clock, kb=object())
+    bot, server = start_bot(services, recording, flask_config={"REPLY_WAIT_SECONDS": 1.0}, webhook_base=ding_api.url)
+    bot.extras.update(wecom_api=wecom_api, ding_api=ding_api)
     yield bot
+    if recording.gate is not None:
+        recording.gate.set()
     server.__exit__(None, None, None)
     bot.app.extensions["bot.answerer"].close()
     services.engine.dispose()
+
+
+def wait_for(predicate, timeout: float = 5.0) -> bool:
+    """Poll until predicate() is true; for effects that happen after an HTTP response (pushed answers)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return bool(predicate())
