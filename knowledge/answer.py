@@ -1,0 +1,91 @@
+"""Turn ranked passages into a reply: the quoted rule, trimmed to what answers, and where it stands."""
+from __future__ import annotations
+
+import re
+
+from bot.message import Source
+from knowledge.terms import normalise
+
+MAX_BYTES = 2048  # WeCom's text message limit, in UTF-8 bytes
+QUOTE_CHARS = 360  # a quote longer than this is trimmed to its most relevant lines
+NOT_FOUND = "抱歉，知识库里没有找到能直接回答这个问题的条文。"
+
+
+def citation(src: Source) -> str:
+    """「——《办法》第八条」: the line that says where a quote stands."""
+    return f"——《{src.title}》{src.ref}"
+
+
+def _units(text: str) -> list[str]:
+    """Lines, and sentences within long lines: the pieces a quote may keep or drop."""
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= 120:
+            out.append(line)
+        else:
+            out.extend(s for s in re.findall(r"[^。；]+[。；]?", line) if s.strip())
+    return out
+
+
+def _overlap(unit: str, words: list[str]) -> float:
+    u = normalise(unit)
+    return sum(len(w) for w in words if w in u)
+
+
+def trim(text: str, question: str, words: list[str] | None = None, limit: int = QUOTE_CHARS) -> str:
+    """The passage cut down to its lead line plus the lines that share the most words with the question."""
+    if len(text) <= limit:
+        return text
+    words = words or [w for w in re.findall(r"[\u4e00-\u9fff]{2}", normalise(question))]
+    units = _units(text)
+    lead, rest = units[0], units[1:]
+    ranked = sorted(range(len(rest)), key=lambda i: -_overlap(rest[i], words))
+    keep, size = set(), len(lead)
+    for i in ranked:
+        if size + len(rest[i]) > limit:
+            continue
+        if _overlap(rest[i], words) <= 0 and keep:
+            break
+        keep.add(i)
+        size += len(rest[i])
+    parts, gap = [lead], False
+    for i, unit in enumerate(rest):
+        if i in keep:
+            parts.append(("……" if gap else "") + unit)
+            gap = False
+        else:
+            gap = True
+    joined = ""
+    for p in parts:
+        sep = "" if (joined and not joined.endswith(("。", "；", "：", "……")) and not p.startswith("……")
+                     and len(p) > 0 and not re.match(r"^(（|\d|第)", p)) else "\n"
+        joined = f"{joined}{sep}{p}" if joined else p
+    return joined + ("……" if gap else "")
+
+
+def fit(text: str, max_bytes: int = MAX_BYTES) -> str:
+    """Cut a reply so it fits the platform's byte limit, on a character boundary."""
+    data = text.encode("utf-8")
+    if len(data) <= max_bytes:
+        return text
+    return data[: max_bytes - 6].decode("utf-8", errors="ignore") + "……"
+
+
+def compose(question: str, sources: list[Source], confident: bool, words: list[str] | None = None) -> str:
+    """The reply text: a cited quote when confident, otherwise an honest "not found" with the nearest articles."""
+    if sources and confident:
+        best = sources[0]
+        body = f"{trim(best.text, question, words)}\n{citation(best)}"
+        others = [s for s in sources[1:3] if s.score > 0 and (s.doc, s.ref) != (best.doc, best.ref)]
+        if others:
+            body += "\n相关条文：" + "；".join(f"《{s.title}》{s.ref}" for s in others)
+        return fit(body)
+    near = [s for s in sources[:3] if s.score > 0]
+    if not near:
+        return fit(NOT_FOUND + "您可以换个说法再问，或发送「帮助」查看我能回答哪些问题。")
+    lines = [NOT_FOUND + "下面几条可能相关："]
+    for n, s in enumerate(near, 1):
+        snippet = re.sub(r"\s+", " ", s.text)[:60]
+        lines.append(f"{n}. 《{s.title}》{s.ref}：{snippet}……")
+    lines.append("可以换个说法再问，或直接问「第八条怎么说的」查看条文原文。")
+    return fit("\n".join(lines))

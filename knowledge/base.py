@@ -1,0 +1,168 @@
+"""The knowledge base: documents and passages in the database, searched through a per-process index."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.message import Source
+from knowledge import ranking, store
+from knowledge.index import IndexRow, SearchIndex
+from knowledge.parser import Passage, parse_document
+from knowledge.terms import DATA_DIR, index_tokens, load_lexicon, passage_cues
+
+log = logging.getLogger(__name__)
+
+CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
+REFRESH_SECONDS = 5.0  # how often a running process looks for documents added or removed by another one
+
+
+class KnowledgeBaseError(Exception):
+    """A knowledge-base operation the user asked for cannot be done; the message is Chinese and user-facing."""
+
+
+def _rows_for(doc: store.KbDocument, passages: list[Passage], data_dir: Path) -> list[store.KbPassage]:
+    context = " ".join([doc.title, *doc.keywords])
+    title_tokens = " ".join(index_tokens(context, data_dir))
+    out = []
+    for p in passages:
+        heading = " ".join(index_tokens(" ".join([p.ref, *p.path]), data_dir))
+        out.append(store.KbPassage(
+            doc_id=doc.id, ord=p.ord, ref=p.ref, path=p.path, text=p.text,
+            tokens=" ".join(index_tokens(p.text, data_dir)), heading_tokens=f"{title_tokens}\t{heading}",
+            cues=" ".join(passage_cues(p.text)),
+        ))
+    return out
+
+
+class KnowledgeBase:
+    """Search and citation lookup over the indexed documents."""
+
+    def __init__(self, sessions, data_dir: Path = DATA_DIR):
+        self.sessions = sessions
+        self.data_dir = data_dir
+        self.index = SearchIndex()
+        self.passages: dict[int, store.KbPassage] = {}
+        self.titles: dict[str, str] = {}
+        self._generation = ""
+        self._checked = 0.0
+
+    @classmethod
+    def open(cls, sessions, data_dir: Path = DATA_DIR, corpus_dir: Path = CORPUS_DIR) -> "KnowledgeBase":
+        """Open the knowledge base stored in the database, loading the bundled corpus on first start."""
+        kb = cls(sessions, data_dir)
+        kb._load_bundled(corpus_dir)
+        kb._retokenize_if_stale()
+        kb._build()
+        return kb
+
+    # -- loading -------------------------------------------------------------------------------------------
+    def _load_bundled(self, corpus_dir: Path) -> None:
+        with self.sessions() as s:
+            if store.get_meta(s, "bundled") is not None:
+                return
+        meta = json.loads((corpus_dir / "documents.json").read_text(encoding="utf-8"))
+        with self.sessions() as s:
+            try:
+                # The meta row doubles as a lock: a second process starting at the same moment fails here.
+                s.add(store.KbMeta(key="bundled", value=",".join(sorted(meta))))
+                s.flush()
+            except IntegrityError:
+                s.rollback()
+                return
+            for path in sorted(corpus_dir.glob("*.txt")):
+                info = meta.get(path.stem, {})
+                doc = store.KbDocument(
+                    id=path.stem, title=info.get("title", path.stem), issuer=info.get("issuer", ""),
+                    number=info.get("number", ""), issued=info.get("issued", ""),
+                    effective=info.get("effective", ""), keywords=info.get("keywords", []),
+                    source=path.name, bundled=True, added_at=store.now(),
+                )
+                s.add(doc)
+                s.add_all(_rows_for(doc, parse_document(doc.id, path.read_text(encoding="utf-8")), self.data_dir))
+            store.set_meta(s, "tokenizer", load_lexicon(self.data_dir).fingerprint)
+            store.set_meta(s, "generation", str(time.time()))
+            s.commit()
+            log.info("loaded the bundled corpus from %s", corpus_dir)
+
+    def _retokenize_if_stale(self) -> None:
+        """Rebuild stored tokens when the dictionary or synonyms were edited since they were computed."""
+        fingerprint = load_lexicon(self.data_dir).fingerprint
+        with self.sessions() as s:
+            if store.get_meta(s, "tokenizer") == fingerprint:
+                return
+            docs = {d.id: d for d in store.all_documents(s)}
+            for doc_id, doc in docs.items():
+                rows = [p for p in store.all_passages(s) if p.doc_id == doc_id]
+                fresh = _rows_for(doc, [Passage(doc_id, p.ref, p.path, p.text, p.ord) for p in rows], self.data_dir)
+                for old, new in zip(rows, fresh):
+                    old.tokens, old.heading_tokens, old.cues = new.tokens, new.heading_tokens, new.cues
+            store.set_meta(s, "tokenizer", fingerprint)
+            store.set_meta(s, "generation", str(time.time()))
+            s.commit()
+            log.info("rebuilt index tokens after a dictionary change")
+
+    def _build(self) -> None:
+        index = SearchIndex()
+        with self.sessions() as s:
+            passages = store.all_passages(s)
+            self.titles = {d.id: d.title for d in store.all_documents(s)}
+            self._generation = store.get_meta(s, "generation") or ""
+        rows = []
+        for p in passages:
+            title, _, heading = p.heading_tokens.partition("\t")
+            rows.append(IndexRow(p.id, title, heading, p.tokens, p.cues))
+        index.add(rows)
+        self.index = index
+        self.passages = {p.id: p for p in passages}
+        self._checked = time.monotonic()
+
+    def refresh(self, force: bool = False) -> None:
+        """Rebuild the in-process index when another process added or removed a document."""
+        if not force and time.monotonic() - self._checked < REFRESH_SECONDS:
+            return
+        self._checked = time.monotonic()
+        with self.sessions() as s:
+            generation = store.get_meta(s, "generation") or ""
+        if force or generation != self._generation:
+            self._build()
+
+    # -- reading -------------------------------------------------------------------------------------------
+    def source(self, pid: int, score: float = 0.0) -> Source:
+        """The passage as a bot.message.Source."""
+        p = self.passages[pid]
+        return Source(doc=p.doc_id, title=self.titles.get(p.doc_id, p.doc_id), ref=p.ref, text=p.text,
+                      score=round(score, 4))
+
+    def search(self, query: str, k: int = 5) -> list[Source]:
+        """Best passages for a question, best first."""
+        return self.lookup(query, k)[0]
+
+    def lookup(self, query: str, k: int = 5) -> tuple[list[Source], bool]:
+        """Best passages for a question and whether the best one answers it well enough to be quoted."""
+        self.refresh()
+        ranked = ranking.rank(self, query, k)
+        return [self.source(pid, score) for pid, score in ranked.hits], ranked.confident
+
+    def article(self, ref: str, doc: str | None = None) -> list[Source]:
+        """Passages whose citation is ``ref`` (e.g. 「第八条」, 「附件2」), optionally within one document."""
+        self.refresh()
+        want = re.sub(r"\s+", "", ref)
+        found = [pid for pid, p in self.passages.items()
+                 if (doc is None or p.doc_id == doc)
+                 and (re.sub(r"\s+", "", p.ref) == want or re.sub(r"\s+", "", p.ref).endswith(want))]
+        return [self.source(pid) for pid in found]
+
+    def documents(self) -> list[dict]:
+        """Every document with its metadata and passage count."""
+        with self.sessions() as s:
+            counts: dict[str, int] = {}
+            for p in store.all_passages(s):
+                counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
+            return [dict(id=d.id, title=d.title, issuer=d.issuer, number=d.number, issued=d.issued,
+                         effective=d.effective, bundled=d.bundled, passages=counts.get(d.id, 0))
+                    for d in store.all_documents(s)]

@@ -1,0 +1,87 @@
+"""An in-memory SQLite FTS5 index over the stored passages, ranked with bm25 and weighted fields.
+
+The index lives in each process (built from the database's passages at start), so it works the same whether the
+main database is SQLite or PostgreSQL; the stored tokens make the build a plain bulk insert.
+"""
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+from collections import Counter
+from dataclasses import dataclass
+
+# bm25 column weights: the document's title and keywords, the headings above the passage, its text, its cues.
+WEIGHTS = {"title": 0.6, "heading": 1.5, "body": 1.0, "cue": 1.2}
+
+
+@dataclass
+class IndexRow:
+    """What the index needs of a passage: its id and space-separated tokens per field."""
+
+    id: int
+    title: str
+    heading: str
+    body: str
+    cue: str
+
+
+class SearchIndex:
+    """FTS5 full-text index with a vocabulary set for the question-side term finder."""
+
+    def __init__(self):
+        self._conn = sqlite3.connect(":memory:", check_same_thread=False)
+        self._lock = threading.Lock()
+        cols = ", ".join(WEIGHTS)
+        # unicode61 keeps a run of CJK characters as one token, so pre-cut words stay words.
+        self._conn.execute(f"CREATE VIRTUAL TABLE idx USING fts5({cols}, tokenize='unicode61')")
+        self._conn.execute("CREATE VIRTUAL TABLE vocab USING fts5vocab(idx, 'row')")
+        self.vocab: set[str] = set()
+        self._size = 0
+        self.df: dict[str, int] = {}  # passages per term, for the idf of question terms
+
+    def add(self, rows: list[IndexRow]) -> None:
+        """Index passages (by their database id)."""
+        with self._lock:
+            self._conn.executemany(
+                "INSERT INTO idx(rowid, title, heading, body, cue) VALUES (?, ?, ?, ?, ?)",
+                [(r.id, r.title, r.heading, r.body, r.cue) for r in rows],
+            )
+            self._conn.commit()
+            self._size = self._conn.execute("SELECT count(*) FROM idx").fetchone()[0]
+            self._refresh_vocab()
+
+    def remove(self, ids: list[int]) -> None:
+        """Drop passages from the index."""
+        with self._lock:
+            self._conn.executemany("DELETE FROM idx WHERE rowid = ?", [(i,) for i in ids])
+            self._conn.commit()
+            self._size = self._conn.execute("SELECT count(*) FROM idx").fetchone()[0]
+            self._refresh_vocab()
+
+    def _refresh_vocab(self) -> None:
+        self.df = {t: n for t, n in self._conn.execute("SELECT term, doc FROM vocab")}
+        self.vocab = set(self.df)
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a term (0 for unknown terms)."""
+        n = self.df.get(term, 0)
+        total = max(1, len(self))
+        return math.log(1 + (total - n + 0.5) / (n + 0.5)) if n else 0.0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def search(self, terms: Counter, cues: list[str], limit: int = 40) -> list[tuple[int, float]]:
+        """Best passage ids with their scores (higher is better); a term of weight w counts w times."""
+        phrases = []
+        for term, weight in terms.items():
+            quoted = '"' + term.replace('"', '""') + '"'
+            phrases.extend([quoted] * max(1, int(weight)))
+        phrases.extend(f"cue : {c}" for c in cues)
+        if not phrases:
+            return []
+        w = ", ".join(str(v) for v in WEIGHTS.values())
+        sql = f"SELECT rowid, -bm25(idx, {w}) FROM idx WHERE idx MATCH ? ORDER BY bm25(idx, {w}) LIMIT ?"
+        with self._lock:
+            return [(int(r), float(s)) for r, s in self._conn.execute(sql, (" OR ".join(phrases), limit))]
