@@ -17,8 +17,14 @@ def register(sub) -> None:
     s.set_defaults(func=stream)
 
 
+def quiet_http_debug() -> None:
+    """Keep urllib3 at INFO even under LOG_LEVEL=DEBUG: its debug lines echo query strings that carry secrets."""
+    logging.getLogger("urllib3").setLevel(max(logging.INFO, logging.getLogger().level))
+
+
 def serve(args) -> int:
     """Run every HTTP channel under waitress until interrupted."""
+    quiet_http_debug()
     from bot.app import create_app
     from bot.channels.server import make_server
 
@@ -39,6 +45,7 @@ def stream(args) -> int:
     from bot.channels.dingtalk_stream import run_forever
     from bot.services import build_services
 
+    quiet_http_debug()
     services = build_services()
     if not services.config.dingtalk_enabled:
         log.error("DingTalk Stream needs DINGTALK_APP_KEY and DINGTALK_APP_SECRET")

@@ -46,15 +46,23 @@ def verify_sign(timestamp: str, given: str, secret: str, now_ms: int) -> None:
         raise Rejected(400, "时间戳已过期或超前，请求被拒绝")
 
 
+def _field(payload: dict[str, Any], key: str, limit: int = 191) -> str:
+    # Ids arrive as strings (numbers tolerated); anything else is treated as absent.
+    value = payload.get(key)
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return ""
+    return str(value)[:limit]
+
+
 def to_message(payload: dict[str, Any]) -> Message | None:
     """The neutral message for a DingTalk robot payload; None when a group message does not @-mention us."""
-    group = str(payload.get("conversationType", "1")) == "2"
-    if group and not payload.get("isInAtList"):
+    group = _field(payload, "conversationType") == "2"
+    if group and payload.get("isInAtList") is not True:
         return None
-    user_id = str(payload.get("senderStaffId") or payload.get("senderId") or "")
+    user_id = _field(payload, "senderStaffId", 128) or _field(payload, "senderId", 128)
     if not user_id:
         raise Rejected(400, "消息缺少发送者（senderStaffId / senderId）")
-    chat_id = str(payload.get("conversationId") or "") if group else user_id
+    chat_id = _field(payload, "conversationId", 128) if group else user_id
     if group and not chat_id:
         raise Rejected(400, "群消息缺少 conversationId")
     text_field = payload.get("text") or {}
@@ -63,10 +71,9 @@ def to_message(payload: dict[str, Any]) -> Message | None:
     text = clean_text(text_field.get("content"))
     if group:
         text = _LEADING_MENTION.sub("", text)
-    msg_id = payload.get("msgId")
     return Message(channel="dingtalk", chat_id=chat_id, user_id=user_id, text=text.strip(),
-                   msg_id=str(msg_id) if msg_id else None, is_group=group,
-                   user_name=str(payload.get("senderNick") or "")[:64])
+                   msg_id=_field(payload, "msgId") or None, is_group=group,
+                   user_name=_field(payload, "senderNick", 64))
 
 
 def render_payloads(reply: Reply) -> list[dict[str, Any]]:
@@ -80,7 +87,7 @@ def render_payloads(reply: Reply) -> list[dict[str, Any]]:
 def message_type(payload: dict[str, Any]) -> str:
     """The payload's msgtype, checked: text, a known non-text type, or a 400."""
     kind = payload.get("msgtype")
-    if kind == "text" or kind in NON_TEXT_TYPES:
+    if isinstance(kind, str) and (kind == "text" or kind in NON_TEXT_TYPES):
         return kind
     raise Rejected(400, f"不支持的消息类型：{str(kind)[:32]}")
 
