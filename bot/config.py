@@ -36,6 +36,11 @@ class Config:
     dingtalk_api_base: str = "https://oapi.dingtalk.com"
     dingtalk_openapi_base: str = "https://api.dingtalk.com"
 
+    # Reminders: how late a missed reminder may still go out, the scheduler lease, the outbox claim timeout.
+    reminder_grace_minutes: int = 360
+    scheduler_lease_seconds: int = 30
+    outbox_claim_seconds: int = 120
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Config":
         """Build a Config from environment variables (or the given mapping), then apply overrides."""
@@ -56,6 +61,9 @@ class Config:
             dingtalk_agent_id=e.get("DINGTALK_AGENT_ID", ""),
             dingtalk_api_base=(e.get("DINGTALK_API_BASE") or "https://oapi.dingtalk.com").rstrip("/"),
             dingtalk_openapi_base=(e.get("DINGTALK_OPENAPI_BASE") or "https://api.dingtalk.com").rstrip("/"),
+            reminder_grace_minutes=int(e.get("REMINDER_GRACE_MINUTES") or 360),
+            scheduler_lease_seconds=int(e.get("SCHEDULER_LEASE_SECONDS") or 30),
+            outbox_claim_seconds=int(e.get("OUTBOX_CLAIM_SECONDS") or 120),
         )
         values.update(overrides)
         return cls(**values)
