@@ -1,3 +1,0 @@
-"""Placeholder until this handler lands."""
-
-HANDLERS: list = []

@@ -1,0 +1,196 @@
+"""The eligibility conversation: asks only for missing facts, keeps its place in the database, gives the verdict."""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from bot.message import Message, Reply
+from handlers.base import Context
+from handlers.eligibility.amounts import find_amounts, normalize, unit_choices
+from handlers.eligibility.facts import Extraction, extract
+from handlers.eligibility.programs import PROGRAMS
+from handlers.eligibility.questions import describe, question, unit_question
+from handlers.eligibility.verdict import evaluate, fit_bytes, render, verdict_data
+
+log = logging.getLogger(__name__)
+
+KIND = "eligibility"
+MAX_IDLE = timedelta(minutes=30)
+
+CANCEL = re.compile(r"^(取消|退出|结束|算了|不评了|不用了|停止)(评估|资格评估)?[。.!！]*$")
+HELP = re.compile(r"^(帮助|help|怎么用|菜单)[?？]?$", re.I)
+EXPLICIT = re.compile(r"资格评估|资格预审|资格审查|评估资格|申报资格评估")
+START = re.compile(r"能不能|能否|可不可以|可否|可以不|能报|能申|能参加|能参评|能评|可以报|可以申|可以参加|可以参评|够格|够不够|"
+                   r"符合条件|符不符合|符合.{0,6}条件吗|有没有资格|有资格|够资格|帮我(看看|评估|查查|判断|算算)")
+SELF = re.compile(r"我们|我司|本单位|咱们|我的|这个项目|本项目|我单位|我公司|帮我")
+STRONG_QUESTION = re.compile(r"什么|怎么|怎样|如何|哪|多少|何时|几时|为什么|为何|第[一二三四五六七八九十百零\d]+条|原文")
+QUESTION = re.compile(r"[?？]|吗|呢|规定|要求")
+
+
+def is_start(text: str, ext: Extraction) -> bool:
+    """A request to check eligibility, not an ordinary question about the rules."""
+    if EXPLICIT.search(text):
+        return True
+    return bool(START.search(text) and (ext.program or ext.updates) and (SELF.search(text) or ext.updates))
+
+
+def _load(ctx: Context, key: tuple[str, str, str]) -> tuple[dict | None, dict | None]:
+    """(running state, expired state): at most one is not None."""
+    data = ctx.state.get(key, KIND)
+    if not data:
+        return None, None
+    try:
+        idle = ctx.clock() - datetime.fromisoformat(data["at"])
+    except (KeyError, TypeError, ValueError):
+        return None, data
+    return (None, data) if idle > MAX_IDLE else (data, None)
+
+
+def _save(ctx: Context, key: tuple[str, str, str], state: dict) -> None:
+    state["at"] = ctx.clock().isoformat()
+    ctx.state.put(key, KIND, state)
+
+
+def _resolve_bare(text: str, bare: dict) -> dict | None:
+    """The unit the user picked for a number given without one."""
+    found = [a for a in find_amounts(normalize(text)) if not a.bare]
+    if found:
+        return {"yuan": str(found[0].yuan), "raw": found[0].raw, "approx": found[0].approx}
+    choices = unit_choices(Decimal(bare["number"]))
+    for unit, value in sorted(choices, key=lambda c: -len(c[0])):  # 「万元」 also contains 「元」
+        if unit[0] in text:
+            return {"yuan": str(value), "raw": bare["raw"] + unit, "approx": False}
+    pick = 0 if re.search(r"前者|第一个|前一个", text) else 1 if re.search(r"后者|第二个|后一个", text) else None
+    if pick is not None:
+        unit, value = choices[pick]
+        return {"yuan": str(value), "raw": bare["raw"] + unit, "approx": False}
+    return None
+
+
+def _pending(state: dict) -> str:
+    if state.get("bare"):
+        return unit_question(state["bare"])
+    return question(state["asking"], state["facts"]) if state.get("asking") else ""
+
+
+def _progress(state: dict) -> dict[str, Any]:
+    return {"eligibility": {"program": state.get("program"), "asking": state.get("asking"),
+                            "confirming": bool(state.get("bare"))}}
+
+
+class EligibilityDialog:
+    """Runs one user's check: apply what a message says, then ask the next question or give the verdict."""
+
+    def __init__(self, msg: Message, ctx: Context):
+        self.msg, self.ctx, self.key = msg, ctx, msg.key
+        self.state, self.expired = _load(ctx, self.key)
+        self.text = msg.text.strip()
+        asking = (self.state or self.expired or {}).get("asking")
+        self.ext = extract(self.text, asking)
+
+    def wants(self) -> bool:
+        """Whether this message belongs to the check (the handler's ``matches``)."""
+        if self.state and not self.state.get("done"):
+            return True
+        if CANCEL.match(self.text) and (self.state or self.expired):
+            return True
+        if is_start(self.text, self.ext):
+            return True
+        if self.state:  # a finished check still takes corrections and a switch of program
+            return bool(self.ext.updates or self.ext.bare or
+                        (self.ext.program and not STRONG_QUESTION.search(self.text)))
+        return bool(self.expired and (self.ext.updates or self.ext.bare))
+
+    def reply(self) -> Reply:
+        """Answer the message."""
+        if CANCEL.match(self.text):
+            self.ctx.state.clear(self.key, KIND)
+            if self.state or self.expired:
+                return Reply("好的，已取消本次资格评估。需要时发送「资格评估」重新开始。")
+            return Reply("当前没有进行中的资格评估。发送「资格评估」即可开始。")
+        if self.state is None:
+            if self.expired:
+                self.ctx.state.clear(self.key, KIND)
+                if not is_start(self.text, self.ext):
+                    return Reply("上次的资格评估已超过30分钟没有继续，已自动结束。"
+                                 "请发送「资格评估」或直接问「我们项目能报鲁班奖吗」重新开始。")
+            if self.ext.undeclared:
+                return Reply(self.ext.undeclared)
+            self.state = {"program": None, "facts": {}, "asking": None, "bare": None, "done": False}
+            return self._advance(started=True)
+        return self._continue()
+
+    def _continue(self) -> Reply:
+        state, ext = self.state, self.ext
+        if state.get("bare"):
+            value = _resolve_bare(self.text, state["bare"])
+            if value is not None:
+                ext.updates.setdefault(state["bare"]["slot"], value)
+                state["bare"], ext.bare = None, None
+        switch = ext.program and ext.program != state.get("program") and (
+            state.get("asking") == "program" or not STRONG_QUESTION.search(self.text))
+        if ext.updates or ext.bare or switch:
+            if not switch:
+                ext.program = None
+            return self._advance(started=False)
+        if ext.undeclared:
+            return self._remind(Reply(ext.undeclared))
+        if HELP.match(self.text):
+            return self._remind(Reply("我正在帮您做资格评估：回答下面的问题即可；信息说错了可以直接更正，"
+                                      "例如「不对，投资是5亿」；发送「取消」结束评估。"))
+        if QUESTION.search(self.text) or STRONG_QUESTION.search(self.text):
+            from handlers import qa  # the knowledge Q&A answers questions asked in between
+
+            return self._remind(qa.answer(self.msg, self.ctx))
+        _save(self.ctx, self.key, state)
+        return Reply(f"抱歉，没能从这句话里看出答案。\n{_pending(state)}\n（发送「取消」可结束评估）", data=_progress(state))
+
+    def _remind(self, answer: Reply) -> Reply:
+        """An answer to a question asked in between, followed by the question still pending."""
+        _save(self.ctx, self.key, self.state)
+        reminder = f"\n\n—— 资格评估还在进行 ——\n{_pending(self.state)}"
+        budget = 2048 - len(reminder.encode("utf-8"))
+        text = fit_bytes([answer.text], budget) + reminder
+        data = dict(answer.data)
+        data.update(_progress(self.state))
+        return Reply(text, sources=answer.sources, data=data)
+
+    def _advance(self, started: bool) -> Reply:
+        state, ext = self.state, self.ext
+        facts = state["facts"]
+        said = []
+        if ext.program and ext.program != state.get("program"):
+            state["program"] = ext.program
+            said.append(f"好的，我们来评估「{PROGRAMS[ext.program].name}」的申报资格。")
+        recorded: dict[str, list[str]] = {"已记录": [], "已更正": []}
+        for slot, value in ext.updates.items():
+            if slot == "amount_kind":
+                if not isinstance(facts.get("amount_any"), dict):
+                    continue
+                slot, value = value, facts.pop("amount_any")
+            old = facts.get(slot)
+            facts[slot] = value
+            recorded["已更正" if old is not None and old != value else "已记录"].append(describe(slot, value))
+        said.extend(f"{verb}：{'；'.join(items)}。" for verb, items in recorded.items() if items)
+        if ext.bare:
+            state["bare"] = ext.bare
+        log.debug("eligibility %s: program=%s facts=%s", self.key, state.get("program"), sorted(facts))
+        if state.get("bare"):
+            return self._ask(said, unit_question(state["bare"]))
+        if not state.get("program"):
+            state["asking"] = "program"
+            return self._ask(said, question("program", facts))
+        ev = evaluate(state["program"], facts)
+        if ev.decided:
+            state["asking"], state["done"] = None, True
+            _save(self.ctx, self.key, state)
+            return Reply(render(ev, facts), data={"verdict": verdict_data(ev)})
+        state["asking"], state["done"] = ev.next_ask, False
+        return self._ask(said, question(ev.next_ask, facts))
+
+    def _ask(self, said: list[str], q: str) -> Reply:
+        _save(self.ctx, self.key, self.state)
+        return Reply(fit_bytes(said + [q]), data=_progress(self.state))
