@@ -18,7 +18,10 @@
     row.className = "msg " + kind;
     var bubble = document.createElement("div");
     bubble.className = "bubble";
-    bubble.textContent = text;
+    var body = document.createElement("div");
+    body.className = "text";
+    body.textContent = text;
+    bubble.appendChild(body);
     if (citations && citations.length) {
       var list = document.createElement("ul");
       list.className = "cites";
@@ -31,7 +34,6 @@
     }
     row.appendChild(bubble);
     log.appendChild(row);
-    log.scrollTop = log.scrollHeight;
     row.scrollIntoView({block: "end"});
   }
 
