@@ -34,7 +34,8 @@ def is_start(text: str, ext: Extraction) -> bool:
     """A request to check eligibility, not an ordinary question about the rules."""
     if EXPLICIT.search(text):
         return True
-    return bool(START.search(text) and (ext.program or ext.updates) and (SELF.search(text) or ext.updates))
+    return bool(START.search(text) and (ext.program or ext.updates or ext.undeclared)
+                and (SELF.search(text) or ext.updates))
 
 
 def _load(ctx: Context, key: tuple[str, str, str]) -> tuple[dict | None, dict | None]:

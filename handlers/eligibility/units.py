@@ -97,7 +97,8 @@ def nearest_units(name: str, n: int = 3) -> tuple[str, ...]:
     scored = []
     for unit in recommending_units():
         ratio = max(difflib.SequenceMatcher(None, key, a).ratio() for a in aliases(unit))
-        scored.append((ratio + (0.5 if _place(unit) == _place(name) else 0), unit))
+        contains = any(key in a or a in key for a in aliases(unit) if len(a) >= 4)
+        scored.append((ratio + (0.5 if _place(unit) == _place(name) else 0) + (0.5 if contains else 0), unit))
     scored.sort(key=lambda s: -s[0])
     return tuple(unit for score, unit in scored[:n] if score >= 0.4)
 

@@ -1,0 +1,163 @@
+"""The eligibility conversation through the dispatcher, as a user experiences it."""
+import pytest
+
+from bot.message import Message
+from bot.services import build_services
+from bot.testing import TestBot
+from handlers import qa
+from handlers.eligibility import EligibilityHandler
+
+FULL = "我们是协会会员单位，项目已经发改委批复，总投资3个亿，新建的，建成后能独立生产，能报鲁班奖吗"
+
+
+def talk(bot, *lines):
+    replies = [bot.say(line) for line in lines]
+    return replies[-1]
+
+
+def asking(reply):
+    return reply.data.get("eligibility", {}).get("asking")
+
+
+def verdict(reply):
+    return reply.data["verdict"]
+
+
+def test_all_facts_in_one_sentence_give_the_verdict_at_once(testbot):
+    reply = testbot.say(FULL)
+    v = verdict(reply)
+    assert v["program"] == "鲁班奖工程" and v["eligible"] is True
+    assert all(c["status"] == "met" for c in v["conditions"])
+    assert "✅ 符合申请条件" in reply.text and "第八条" in reply.text and "第四条" in reply.text
+    assert len(reply.text.encode("utf-8")) <= 2048
+
+
+def test_facts_one_per_turn_with_a_correction_in_the_middle(testbot):
+    r = testbot.say("我们项目能报创优吗")
+    assert asking(r) == "member" and ("例如" in r.text or "可回答" in r.text)
+    assert asking(testbot.say("是的")) == "approved"
+    assert asking(testbot.say("已经立项了")) == "investment"
+    r = testbot.say("8000万")
+    assert asking(r) == "contract" and "8000万元" in r.text
+    r = testbot.say("不对，投资是1亿")
+    assert "已更正" in r.text and asking(r) == "independent"  # exactly 1亿 meets 「1亿元以上」
+    assert asking(testbot.say("能独立生产")) == "build_type"
+    r = testbot.say("扩建")
+    v = verdict(r)
+    assert v["eligible"] is True and v["program"] == "化学工业优质工程"
+    amount = next(c for c in v["conditions"] if "投资额" in c["name"])
+    assert amount["status"] == "met" and amount["ref"] == "《全面提升工程质量开展创建优质工程活动管理办法（试行）》第八条"
+
+
+def test_a_bare_number_is_confirmed_not_guessed(testbot):
+    talk(testbot, "我们项目能报鲁班奖吗", "是", "已批复")
+    r = testbot.say("3")
+    assert "3亿元" in r.text and "3万元" in r.text and r.data["eligibility"]["confirming"]
+    r = testbot.say("3亿")
+    assert "投资额3亿元" in r.text and asking(r) == "independent"
+
+
+def test_a_missed_program_names_the_programs_the_project_does_meet(testbot):
+    r = talk(testbot, "我们是会员，项目已批复，投资3亿，新建，能独立生产，能报精品吗", "没有")
+    v = verdict(r)
+    assert v["program"] == "化学工业优质精品工程" and v["eligible"] is False
+    assert "可以申报：化学工业优质工程" in r.text
+
+
+def test_completion_decides_consulting_immediately(testbot):
+    testbot.say("帮我看看能不能申请全过程咨询")
+    r = testbot.say("项目已竣工")
+    v = verdict(r)
+    assert v["eligible"] is False
+    stage = next(c for c in v["conditions"] if c["name"].startswith("拟建或在建"))
+    assert stage["status"] == "not_met" and stage["ref"] == "《咨询服务管理办法（试行）》第八条"
+    assert any(c["status"] == "self_check" for c in v["conditions"])
+
+
+def test_trusted_team_with_an_unlisted_recommender_gets_the_nearest_names(testbot):
+    r = talk(testbot, "我们班组能参加信得过班组活动吗", "有活动计划和实施方案", "近三年没有发生过事故")
+    assert asking(r) == "recommender"
+    r = testbot.say("湖北省建筑业协会")
+    v = verdict(r)
+    assert v["eligible"] is False and "不在附件2名单中" in r.text and "湖北省建设工程质量安全协会" in r.text
+    r = testbot.say("不对，由广东建筑业协会推荐")
+    assert verdict(r)["eligible"] is True and "广东省建筑业协会" in r.text
+    assert "活动目标完成率在本组织突出" in r.text  # a self-check, listed but not blocking
+    assert "✅ 班组近三年无质量、安全、环保事故（管理办法第六条（五））：近三年无事故" in r.text
+
+
+def test_cancel_ends_the_dialog(testbot):
+    testbot.say("我们项目能报鲁班奖吗")
+    assert "已取消" in testbot.say("取消").text
+    r = testbot.say("是的")
+    assert "eligibility" not in r.data and "verdict" not in r.data
+
+
+def test_the_dialog_survives_a_restart(config, clock):
+    first = build_services(config, clock=clock)
+    talk(TestBot(first, user_id="u1"), "我们项目能报鲁班奖吗", "是", "已批复")
+    first.engine.dispose()
+    again = build_services(config, clock=clock)  # a new process on the same database
+    bot = TestBot(again, user_id="u1")
+    r = talk(bot, "投资2亿", "是", "新建")
+    assert verdict(r)["eligible"] is True
+    again.engine.dispose()
+
+
+def test_the_dialog_expires_after_30_idle_minutes(testbot, clock):
+    testbot.say("我们项目能报鲁班奖吗")
+    clock.advance(minutes=29)
+    assert asking(testbot.say("是")) == "approved"
+    clock.advance(minutes=31)
+    r = testbot.say("已批复")
+    assert "超过30分钟" in r.text and "eligibility" not in r.data
+    assert "eligibility" not in testbot.say("是的").data  # nothing left to continue
+
+
+def test_a_question_in_between_is_answered_and_the_place_is_kept(testbot, services):
+    talk(testbot, "我们项目能报鲁班奖吗", "是")
+    r = testbot.say("第八条怎么说的")
+    expected = qa.answer(Message("test", "tester", "tester", "第八条怎么说的"), services.dispatcher.ctx).text
+    assert r.text.startswith(expected[:40])
+    assert "资格评估还在进行" in r.text and "批准建设" in r.text and asking(r) == "approved"
+    r = testbot.say("创优申请表什么时候交")
+    assert asking(r) == "approved" and r.data["eligibility"]["program"] == "luban"
+    assert asking(testbot.say("已经批复了")) == "investment"
+
+
+def test_ordinary_rule_questions_are_left_to_qa_when_no_dialog_runs(services):
+    handler, ctx = EligibilityHandler(), services.dispatcher.ctx
+    for text in ("创优对投资额有什么要求", "鲁班奖的申报条件是什么", "什么项目可以报鲁班奖", "创优申请表什么时候交"):
+        assert not handler.matches(Message("test", "c", "u", text), ctx), text
+    for text in ("我们项目投资3亿能报创优吗", "资格评估", "我们项目能报鲁班奖吗", "帮我看看能不能申请全过程咨询"):
+        assert handler.matches(Message("test", "c", "u", text), ctx), text
+
+
+def test_a_check_without_a_program_offers_the_menu(testbot):
+    r = testbot.say("资格评估")
+    assert asking(r) == "program" and "1. 化学工业优质工程" in r.text
+    r = testbot.say("4")
+    assert r.data["eligibility"]["program"] == "consulting"
+
+
+def test_state_is_kept_per_user_in_a_group_chat(services):
+    alice = TestBot(services, user_id="alice", chat_id="group1", is_group=True)
+    bob = TestBot(services, user_id="bob", chat_id="group1", is_group=True)
+    alice.say("我们项目能报鲁班奖吗")
+    assert "eligibility" not in bob.say("是的").data
+    assert asking(alice.say("是的")) == "approved"
+
+
+def test_a_program_without_conditions_is_explained_not_checked(testbot):
+    r = testbot.say("我们项目能报泽州丹河杯吗")
+    assert "没有写申报资格条件" in r.text and "verdict" not in r.data
+
+
+@pytest.mark.parametrize("lines", [
+    ["我们班组能参加信得过班组活动吗", "有计划", "没有", "中国铁道建筑协会"],
+    ["帮我看看能不能申请全过程咨询", "不是会员"],
+    ["我们项目能报国优吗", "不知道", "不知道", "不知道", "不知道", "不知道", "改扩建"],
+])
+def test_verdicts_fit_one_chat_message(testbot, lines):
+    r = talk(testbot, *lines)
+    assert "verdict" in r.data and len(r.text.encode("utf-8")) <= 2048
