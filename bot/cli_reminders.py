@@ -1,5 +1,222 @@
-"""Placeholder until these sub-commands land."""
+"""Reminder sub-commands: ``reminders list|add|remove|due|send-due|run`` and ``targets list|add|remove``."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+
+def _runtime():
+    from scheduler.runtime import open_runtime
+    from scheduler.seed import ensure_seeded
+
+    rt = open_runtime()
+    ensure_seeded(rt.sessions)
+    return rt
+
+
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 2
+
+
+def _at(args):
+    from scheduler.admin import ReminderError, parse_when
+
+    try:
+        return parse_when(args.at), None
+    except ReminderError as exc:
+        return None, _fail(str(exc))
+
+
+def cmd_list(args) -> int:
+    """Print the calendar, soonest first."""
+    from scheduler.admin import describe, upcoming
+
+    rt = _runtime()
+    rows = upcoming(rt.sessions, rt.clock(), include_inactive=args.all)
+    for rem, nxt in rows:
+        print(describe(rem, nxt))
+    if not rows:
+        print("暂无提醒。")
+    return 0
+
+
+def cmd_add(args) -> int:
+    """Add a reminder at a local time (Asia/Shanghai unless an offset is given)."""
+    from scheduler.admin import ReminderError, add_reminder, describe
+    from scheduler.calendar import next_occurrence
+
+    at, err = _at(args)
+    if err is not None:
+        return err
+    rt = _runtime()
+    try:
+        rem = add_reminder(rt.sessions, at, " ".join(args.text), "cli", rt.clock(), yearly=args.yearly,
+                           source=args.source)
+    except ReminderError as exc:
+        return _fail(str(exc))
+    print("已新增提醒：" + describe(rem, next_occurrence(rem, rt.clock())))
+    return 0
+
+
+def cmd_remove(args) -> int:
+    """Cancel a reminder by id."""
+    from scheduler.admin import cancel_reminder
+
+    rem = cancel_reminder(_runtime().sessions, args.id)
+    if rem is None:
+        return _fail(f"没有编号为 {args.id} 的有效提醒。")
+    print(f"已取消提醒 #{rem.id}：{rem.text}")
+    return 0
+
+
+def _grace(rt):
+    from datetime import timedelta
+
+    return timedelta(minutes=rt.config.reminder_grace_minutes)
+
+
+def cmd_due(args) -> int:
+    """Show what would go out at the given moment (nothing is queued or sent)."""
+    from scheduler.calendar import fmt_local
+    from scheduler.enqueue import find_due
+
+    at, err = _at(args)
+    if err is not None:
+        return err
+    rt = _runtime()
+    due = find_due(rt.sessions, at, _grace(rt))
+    if args.json:
+        print(json.dumps([{"reminder_id": d.reminder_id, "occurrence_at": d.occurrence_at.isoformat(),
+                           "late": d.late, "text": d.text, "targets": d.targets} for d in due], ensure_ascii=False))
+        return 0
+    for d in due:
+        late = "（补发）" if d.late else ""
+        print(f"#{d.reminder_id} {fmt_local(d.occurrence_at)}{late} → {len(d.targets)} 个接收方：{d.text}")
+    if not due:
+        print(f"{fmt_local(at)} 没有到期的提醒。")
+    return 0
+
+
+def cmd_send_due(args) -> int:
+    """Queue what is due at the given moment and deliver it through the outbox; a second run sends nothing more."""
+    from scheduler.enqueue import queue_due
+    from scheduler.outbox import OutboxWorker
+
+    at, err = _at(args)
+    if err is not None:
+        return err
+    rt = _runtime()
+    queued = [d for d in queue_due(rt.sessions, at, _grace(rt), send_from=rt.clock()) if d.deliveries]
+    stats = OutboxWorker(rt.config, rt.sessions, rt.clock).run_until_idle(max_wait=args.max_wait)
+    print(f"排队 {sum(d.deliveries for d in queued)} 条（{len(queued)} 个提醒），发送成功 {stats.sent} 条，"
+          f"失败 {stats.failed} 条，稍后重试 {stats.retried} 条。")
+    return 0 if not stats.failed else 1
+
+
+def cmd_run(args) -> int:
+    """Run the scheduler and the outbox worker in this process until interrupted."""
+    import signal
+    import threading
+
+    from scheduler.service import start_scheduler
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    handle = start_scheduler(_runtime(), poll=args.poll)
+    print(f"提醒调度已启动（进程 {os.getpid()}），按 Ctrl+C 停止。", flush=True)
+    stop.wait()
+    handle.shutdown()
+    return 0
+
+
+def _target_address(args) -> dict:
+    secret = os.environ.get(args.secret_env, "") if args.secret_env else (args.secret or "")
+    return {"key": args.key, "url": args.url, "touser": args.touser, "toparty": args.toparty, "totag": args.totag,
+            "access_token": args.access_token, "secret": secret, "userids": args.userids}
+
+
+def cmd_targets_list(args) -> int:
+    """List active targets; keys, tokens and secrets are masked."""
+    from scheduler.targets import active_targets, describe
+
+    rows = active_targets(_runtime().sessions)
+    for t in rows:
+        print(describe(t))
+    if not rows:
+        print("暂无接收方。用 python -m bot targets add 添加。")
+    return 0
+
+
+def cmd_targets_add(args) -> int:
+    """Add a group robot, app-message recipients or work-notice users."""
+    from scheduler.targets import TargetError, add_target, describe
+
+    try:
+        target, created = add_target(_runtime().sessions, args.kind, _target_address(args), name=args.name or "")
+    except TargetError as exc:
+        return _fail(str(exc))
+    print(("已添加接收方：" if created else "接收方已存在：") + describe(target))
+    return 0
+
+
+def cmd_targets_remove(args) -> int:
+    """Remove a target by id; its queued messages are skipped."""
+    from scheduler.targets import remove_target
+
+    target = remove_target(_runtime().sessions, args.id)
+    if target is None:
+        return _fail(f"没有编号为 {args.id} 的有效接收方。")
+    print(f"已移除接收方 #{target.id}「{target.name}」。")
+    return 0
 
 
 def register(sub) -> None:
     """Add this area's sub-commands to the parser."""
+    rem = sub.add_parser("reminders", help="截止提醒：列表、新增、取消、到期预览与发送、运行调度").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    p = rem.add_parser("list", help="列出提醒")
+    p.add_argument("--all", action="store_true", help="包括已取消的提醒")
+    p.set_defaults(func=cmd_list)
+    p = rem.add_parser("add", help="新增提醒：AT 文本")
+    p.add_argument("at", help="时间，如 2025-05-30T09:00（默认北京时间）")
+    p.add_argument("text", nargs="+")
+    p.add_argument("--yearly", action="store_true", help="每年重复")
+    p.add_argument("--source", default="", help="依据（文件与条款）")
+    p.set_defaults(func=cmd_add)
+    p = rem.add_parser("remove", help="取消提醒")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_remove)
+    for name, func, text in (("due", cmd_due, "预览某时刻将发出的提醒"), ("send-due", cmd_send_due, "发送某时刻到期的提醒")):
+        p = rem.add_parser(name, help=text)
+        p.add_argument("--at", required=True, help="ISO 时间，如 2025-05-23T09:00+08:00")
+        if name == "due":
+            p.add_argument("--json", action="store_true")
+        else:
+            p.add_argument("--max-wait", type=float, default=120.0, help="最多等待限流或重试的秒数")
+        p.set_defaults(func=func)
+    p = rem.add_parser("run", help="运行提醒调度与发送（多进程时只有一个持有租约）")
+    p.add_argument("--poll", type=float, default=1.0, help="检查待发消息的间隔秒数")
+    p.set_defaults(func=cmd_run)
+
+    tgt = sub.add_parser("targets", help="提醒接收方：列表、添加、移除").add_subparsers(
+        dest="action", metavar="ACTION", required=True)
+    tgt.add_parser("list", help="列出接收方（密钥打码）").set_defaults(func=cmd_targets_list)
+    p = tgt.add_parser("add", help="添加接收方")
+    p.add_argument("kind", choices=["wecom_robot", "wecom_app", "dingtalk_robot", "dingtalk_notice"])
+    p.add_argument("--name")
+    p.add_argument("--key", help="企业微信群机器人 key")
+    p.add_argument("--url", help="群机器人 webhook 完整地址")
+    p.add_argument("--touser", help="成员 ID，逗号分隔；@all 为全员")
+    p.add_argument("--toparty", help="部门 ID，逗号分隔")
+    p.add_argument("--totag", help="标签 ID，逗号分隔")
+    p.add_argument("--access-token", help="钉钉群机器人 access_token")
+    p.add_argument("--secret", help="钉钉加签密钥（建议改用 --secret-env）")
+    p.add_argument("--secret-env", help="从该环境变量读取加签密钥，避免出现在命令历史中")
+    p.add_argument("--userids", help="钉钉用户 ID，逗号分隔")
+    p.set_defaults(func=cmd_targets_add)
+    p = tgt.add_parser("remove", help="移除接收方")
+    p.add_argument("id", type=int)
+    p.set_defaults(func=cmd_targets_remove)

@@ -84,6 +84,7 @@ def add_target(sessions: sessionmaker, kind: str, address: dict, name: str = "",
             was_active = row.active
             row.active, row.address = True, addr
             row.name = name or row.name
+            row.subscriber = row.subscriber or subscriber
             created = not was_active
         s.commit()
         log.info("target %s (%s) %s", row.id, kind, "added" if created else "already present")

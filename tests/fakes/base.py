@@ -11,11 +11,13 @@ Shared API of every fake (``FakeWeCom``, ``FakeDingTalk``):
   that kind fail with the given errcode (or HTTP ``status`` >= 500 with no JSON) before any other check.
 - ``fake.expire_tokens()``: every token issued so far is now expired (the platform revoked them early).
 - ``fake.tokens_issued``: how many access tokens were handed out.
+- ``fake.delay``: seconds each request takes (real time), to make a run slow enough to interrupt.
 """
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -95,6 +97,7 @@ class FakeServer:
         self._lock = threading.Lock()
         self._server = None
         self._thread = None
+        self.delay = 0.0
 
     # --- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> "FakeServer":
@@ -165,6 +168,8 @@ class FakeServer:
     # --- WSGI ------------------------------------------------------------------------------------------------
     def _wsgi(self, environ, start_response):
         request = Request(environ)
+        if self.delay:
+            time.sleep(self.delay)
         raw = request.get_data(cache=False)[: MAX_BODY + 1]
         body: Any = None
         if raw:
