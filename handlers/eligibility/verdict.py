@@ -21,6 +21,7 @@ class Evaluation:
 
     program: Program
     results: list[tuple[Condition, Check]]
+    facts: dict[str, Any]
 
     @property
     def rules(self) -> list[tuple[Condition, Check]]:
@@ -51,15 +52,24 @@ class Evaluation:
 def evaluate(program_id: str, facts: dict[str, Any]) -> Evaluation:
     """Check every condition of a program against the facts."""
     program = PROGRAMS[program_id]
-    return Evaluation(program, [(c, c.check(facts)) for c in program.conditions])
+    return Evaluation(program, [(c, c.check(facts)) for c in program.conditions], facts)
+
+
+def alternatives(program_id: str, facts: dict[str, Any]) -> list[tuple[str, bool | None]]:
+    """Other programs of the same family that these facts meet (True) or do not yet rule out (None)."""
+    if PROGRAMS[program_id].family != "project":
+        return []
+    asked = "quality" if program_id in AWARD_GROUP else program_id
+    found = []
+    for pid, name in ALTERNATIVES.items():
+        if pid != asked and (eligible := evaluate(pid, facts).eligible) is not False:
+            found.append((name, eligible))
+    return found
 
 
 def also_eligible(program_id: str, facts: dict[str, Any]) -> list[str]:
     """Other programs of the same family these facts fully qualify for."""
-    if PROGRAMS[program_id].family != "project":
-        return []
-    asked = "quality" if program_id in AWARD_GROUP else program_id
-    return [name for pid, name in ALTERNATIVES.items() if pid != asked and evaluate(pid, facts).eligible is True]
+    return [name for name, eligible in alternatives(program_id, facts) if eligible]
 
 
 def verdict_data(ev: Evaluation) -> dict[str, Any]:
@@ -68,6 +78,8 @@ def verdict_data(ev: Evaluation) -> dict[str, Any]:
         "program": ev.program.name,
         "program_id": ev.program.id,
         "eligible": ev.eligible,
+        "alternatives": [{"program": name, "eligible": ok} for name, ok in
+                         (alternatives(ev.program.id, ev.facts) if ev.eligible is not True else [])],
         "conditions": [
             {"name": c.name, "status": SELF_CHECK if c.self_check else r.status, "ref": c.ref_full(),
              "detail": r.detail}
@@ -103,9 +115,13 @@ def render(ev: Evaluation, facts: dict[str, Any]) -> str:
     if checks:
         lines.append("📝 请自查（由申报单位自行判断，不影响结论）：" + "；".join(checks))
     if ev.eligible is not True:
-        others = also_eligible(ev.program.id, facts)
-        if others:
-            lines.append("按已知条件，可以申报：" + "、".join(others) + "。")
+        others = alternatives(ev.program.id, facts)
+        met = [name for name, ok in others if ok]
+        open_ = [name for name, ok in others if ok is None]
+        if met:
+            lines.append("按已知条件，可以申报：" + "、".join(met) + "。")
+        if open_ and ev.eligible is False:
+            lines.append("按已知条件尚未排除：" + "、".join(open_) + "（可发送其名称继续评估）。")
     for note in ev.program.notes:
         lines.append(f"~提示：{note.text}（{note.ref.short()}）")
     lines.append("~信息有误可直接更正（如「不对，投资是5亿」）；发送「取消」结束评估。")
