@@ -13,7 +13,7 @@ from bot.message import Source
 from knowledge import ranking, store
 from knowledge.index import IndexRow, SearchIndex
 from knowledge.parser import Passage, parse_document
-from knowledge.terms import DATA_DIR, index_tokens, load_lexicon, passage_cues
+from knowledge.terms import DATA_DIR, bigrams, index_tokens, load_lexicon, passage_cues
 
 log = logging.getLogger(__name__)
 
@@ -25,15 +25,32 @@ class KnowledgeBaseError(Exception):
     """A knowledge-base operation the user asked for cannot be done; the message is Chinese and user-facing."""
 
 
+# Numbering says where a passage stands, not what it is about: kept out of the heading words.
+LABEL = re.compile(r"第[一二三四五六七八九十百零〇\d]+[章条节]|附件\s*[一二三四五六七八九十\d]*|^[一二三四五六七八九十]+、"
+                   r"|（[一二三四五六七八九十]+）|^\d+(\s*[.．、]\s*\d*)*")
+
+
+def lead(text: str) -> str:
+    """An article's own title: its first line when short (「第九条 评价标准」), or the words before its first
+    colon or full stop when short (「咨询服务方式：」, 「监理单位应提供本单位监理责任险。」)."""
+    first = text.split("\n", 1)[0]
+    if len(first) <= 30:
+        return first
+    m = re.match(r"^(.{2,30}?)[：:。；]", first)
+    return m.group(1) if m else ""
+
+
 def _rows_for(doc: store.KbDocument, passages: list[Passage], data_dir: Path) -> list[store.KbPassage]:
     context = " ".join([doc.title, *doc.keywords])
     title_tokens = " ".join(index_tokens(context, data_dir))
     out = []
     for p in passages:
-        heading = " ".join(index_tokens(" ".join([p.ref, *p.path]), data_dir))
+        words = " ".join(LABEL.sub("", h) for h in [*p.path, lead(p.text)])
+        heading = " ".join(index_tokens(words, data_dir))
         out.append(store.KbPassage(
             doc_id=doc.id, ord=p.ord, ref=p.ref, path=p.path, text=p.text,
-            tokens=" ".join(index_tokens(p.text, data_dir)), heading_tokens=f"{title_tokens}\t{heading}",
+            tokens=" ".join(index_tokens(LABEL.sub("", p.text, count=1), data_dir)),
+            heading_tokens=f"{title_tokens}\t{heading}",
             cues=" ".join(passage_cues(p.text)),
         ))
     return out
@@ -48,6 +65,8 @@ class KnowledgeBase:
         self.index = SearchIndex()
         self.passages: dict[int, store.KbPassage] = {}
         self.titles: dict[str, str] = {}
+        self.field_cache: dict = {}
+        self.avg_lengths: dict[str, float] = {}
         self._generation = ""
         self._checked = 0.0
 
@@ -115,10 +134,12 @@ class KnowledgeBase:
         rows = []
         for p in passages:
             title, _, heading = p.heading_tokens.partition("\t")
-            rows.append(IndexRow(p.id, title, heading, p.tokens, p.cues))
+            rows.append(IndexRow(p.id, title, heading, p.tokens, p.cues, " ".join(bigrams(p.text))))
         index.add(rows)
         self.index = index
         self.passages = {p.id: p for p in passages}
+        self.field_cache = {}
+        self.avg_lengths = ranking.average_lengths(passages)
         self._checked = time.monotonic()
 
     def refresh(self, force: bool = False) -> None:

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 # bm25 column weights: the document's title and keywords, the headings above the passage, its text, its cues.
-WEIGHTS = {"title": 0.6, "heading": 1.5, "body": 1.0, "cue": 1.2}
+WEIGHTS = {"title": 0.6, "heading": 1.5, "body": 1.0, "cue": 1.2, "gram": 0.25}
 
 
 @dataclass
@@ -24,6 +24,7 @@ class IndexRow:
     heading: str
     body: str
     cue: str
+    gram: str = ""
 
 
 class SearchIndex:
@@ -36,6 +37,7 @@ class SearchIndex:
         # unicode61 keeps a run of CJK characters as one token, so pre-cut words stay words.
         self._conn.execute(f"CREATE VIRTUAL TABLE idx USING fts5({cols}, tokenize='unicode61')")
         self._conn.execute("CREATE VIRTUAL TABLE vocab USING fts5vocab(idx, 'row')")
+        self._conn.execute("CREATE VIRTUAL TABLE vocab_col USING fts5vocab(idx, 'col')")
         self.vocab: set[str] = set()
         self._size = 0
         self.df: dict[str, int] = {}  # passages per term, for the idf of question terms
@@ -44,8 +46,8 @@ class SearchIndex:
         """Index passages (by their database id)."""
         with self._lock:
             self._conn.executemany(
-                "INSERT INTO idx(rowid, title, heading, body, cue) VALUES (?, ?, ?, ?, ?)",
-                [(r.id, r.title, r.heading, r.body, r.cue) for r in rows],
+                "INSERT INTO idx(rowid, title, heading, body, cue, gram) VALUES (?, ?, ?, ?, ?, ?)",
+                [(r.id, r.title, r.heading, r.body, r.cue, r.gram) for r in rows],
             )
             self._conn.commit()
             self._size = self._conn.execute("SELECT count(*) FROM idx").fetchone()[0]
@@ -60,8 +62,9 @@ class SearchIndex:
             self._refresh_vocab()
 
     def _refresh_vocab(self) -> None:
-        self.df = {t: n for t, n in self._conn.execute("SELECT term, doc FROM vocab")}
-        self.vocab = set(self.df)
+        # The bigram column is a fallback only: its pieces must not turn into question words.
+        self.vocab = {t for (t,) in self._conn.execute("SELECT DISTINCT term FROM vocab_col WHERE col != 'gram'")}
+        self.df = {t: n for t, n in self._conn.execute("SELECT term, doc FROM vocab") if t in self.vocab}
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a term (0 for unknown terms)."""
@@ -72,9 +75,9 @@ class SearchIndex:
     def __len__(self) -> int:
         return self._size
 
-    def search(self, terms: Counter, cues: list[str], limit: int = 40) -> list[tuple[int, float]]:
+    def search(self, terms: Counter, cues: list[str], grams: list[str] = (), limit: int = 40) -> list[tuple[int, float]]:
         """Best passage ids with their scores (higher is better); a term of weight w counts w times."""
-        phrases = []
+        phrases = [f"gram : {g}" for g in grams]
         for term, weight in terms.items():
             quoted = '"' + term.replace('"', '""') + '"'
             phrases.extend([quoted] * max(1, int(weight)))

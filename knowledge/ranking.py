@@ -2,13 +2,29 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections import Counter
 from dataclasses import dataclass, field
 
-from knowledge.terms import query_terms
+from knowledge.terms import PASSAGE_CUES, bigrams, load_lexicon, normalise, query_terms
 
 log = logging.getLogger(__name__)
 
-CANDIDATES = 40
+CANDIDATES = 60
+STRICT_CUES = ("qamount", "qdate", "qcontact", "qemail", "qpercent", "qcount")
+CUE_PENALTY = 0.7
+RERANK_DEPTH = 20
+OWN_SCORE = True
+FIELD_WEIGHTS = {"title": 0.5, "heading": 2.0, "body": 1.0}
+FIELD_B = {"title": 0.0, "heading": 0.3, "body": 0.75}
+K1 = 1.2
+CUE_WEIGHT = 3.0
+SENTENCE_BASE = 3.0
+SENTENCE_POWER = 1.0
+SENTENCE_CUE_PENALTY = 0.85
+SENTENCE = re.compile(r"[。；;！？\n]")
+CUE_RX = {k: re.compile(v) for k, v in PASSAGE_CUES.items()}
+STOP_CHARS = set("的了吗呢吧啊呀么是有在和与及或对给把被从到为就都也还又要会能我你他她它们这那哪啥谁什怎几多")
 CONFIDENT_COVERAGE = 0.4  # share of the question's (idf-weighted) words the best passage must contain
 
 
@@ -40,11 +56,93 @@ def coverage(kb, terms: dict[str, float], pid: int) -> float:
     return sum(kb.index.idf(t) * w for t, w in terms.items() if t in words) / total
 
 
+def _sentences(text: str) -> list[str]:
+    """Sentences, and each pair of neighbours: an answer often runs over a full stop (「…活动。评价结果为…」)."""
+    sents = [s for s in SENTENCE.split(normalise(text)) if s.strip()]
+    return sents + [a + b for a, b in zip(sents, sents[1:])]
+
+
+def best_sentence(kb, text: str, weights: dict[str, float], strict: list[str]) -> float:
+    """Share of the question's weight that one sentence of the passage covers (the answer is usually one sentence)."""
+    total = sum(weights.values()) or 1.0
+    lex = load_lexicon(kb.data_dir)
+    best = 0.0
+    for sent in _sentences(text):
+        got = 0.0
+        for term, w in weights.items():
+            if term in sent or any(m in sent for m in lex.members(term)):
+                got += w
+        missing = sum(1 for c in strict if not CUE_RX[c].search(sent))
+        best = max(best, got / total * (SENTENCE_CUE_PENALTY ** missing))
+    return best
+
+
+def average_lengths(passages) -> dict[str, float]:
+    """Mean token count per field, for BM25F's length normalisation."""
+    n = max(1, len(passages))
+    sums = {"title": 0, "heading": 0, "body": 0}
+    for p in passages:
+        title, _, heading = p.heading_tokens.partition("\t")
+        sums["title"] += len(title.split())
+        sums["heading"] += len(heading.split())
+        sums["body"] += len(p.tokens.split())
+    return {k: max(1.0, v / n) for k, v in sums.items()}
+
+
+def _fields(kb, pid: int) -> dict[str, Counter]:
+    cached = kb.field_cache.get(pid)
+    if cached is None:
+        p = kb.passages[pid]
+        title, _, heading = p.heading_tokens.partition("\t")
+        cached = {"title": Counter(title.split()), "heading": Counter(heading.split()), "body": Counter(p.tokens.split())}
+        kb.field_cache[pid] = cached
+    return cached
+
+
+def bm25f(kb, pid: int, terms: dict[str, float]) -> float:
+    """BM25F over the passage's fields, with field weights, saturation and a mild length norm."""
+    fields = _fields(kb, pid)
+    avg = kb.avg_lengths
+    score = 0.0
+    for term, w in terms.items():
+        tf = 0.0
+        for name, counts in fields.items():
+            n = counts.get(term)
+            if n:
+                length = sum(counts.values()) or 1
+                tf += FIELD_WEIGHTS[name] * n / (1 - FIELD_B[name] + FIELD_B[name] * length / avg.get(name, 1.0))
+        if tf:
+            score += w * kb.index.idf(term) * tf / (K1 + tf)
+    return score
+
+
+def rerank(kb, hits: list[tuple[int, float]], terms, cues: list[str]) -> list[tuple[int, float]]:
+    """Reorder the index's candidates by how well their best sentence answers, and by the question's cues."""
+    strict = [c for c in cues if c in STRICT_CUES]
+    weights = {t: kb.index.idf(t) * w for t, w in terms.items()}
+    out = []
+    for n, (pid, score) in enumerate(hits):
+        p = kb.passages[pid]
+        if OWN_SCORE:
+            score = bm25f(kb, pid, terms) + CUE_WEIGHT * len(set(strict) & set(p.cues.split()))
+        missing = sum(1 for c in strict if c not in p.cues.split())
+        score *= CUE_PENALTY ** missing
+        if n < RERANK_DEPTH:
+            score *= (SENTENCE_BASE + best_sentence(kb, p.text, weights, strict)) ** SENTENCE_POWER
+        else:
+            score *= SENTENCE_BASE ** SENTENCE_POWER
+        out.append((pid, score))
+    out.sort(key=lambda h: -h[1])
+    return out
+
+
 def rank(kb, question: str, k: int) -> Ranked:
     """Passages for a question, best first; at least ``k`` when the index holds that many."""
     terms, cues = query_terms(question, kb.index.vocab, kb.data_dir)
-    hits = kb.index.search(terms, cues, limit=max(CANDIDATES, k)) if terms else []
-    hits = [(pid, s) for pid, s in hits if pid in kb.passages][:k]
+    stop = load_lexicon(kb.data_dir).stopwords
+    grams = [g for g in dict.fromkeys(bigrams(question)) if g not in stop and not any(c in STOP_CHARS for c in g)]
+    hits = kb.index.search(terms, cues, grams, limit=max(CANDIDATES, k)) if (terms or grams) else []
+    hits = rerank(kb, [(pid, s) for pid, s in hits if pid in kb.passages], terms, cues)[:k]
     out = Ranked(hits=hits, terms=dict(terms))
     if hits:
         out.coverage = coverage(kb, out.terms, hits[0][0])

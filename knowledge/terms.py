@@ -13,29 +13,33 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-TOKENIZER_VERSION = "3"  # bump when index_tokens changes, so stored tokens are rebuilt
+TOKENIZER_VERSION = "7"  # bump when index_tokens changes, so stored tokens are rebuilt
 
 # Question cues and the passage features they point at ("多少钱" → a passage that names an amount).
 QUERY_CUES = {
     "qamount": r"多少钱|多少万|多少亿|金额|奖金|费用|收费|钱|万元|亿元|投资额|合同额|门槛|奖励多少|奖多少",
-    "qdate": r"什么时候|何时|几月|几号|哪天|哪一天|日期|时间|截止|期限|多久|哪年|哪一年|施行|生效|报名",
+    "qdate": r"什么时候|何时|几月|几号|哪天|哪一天|日期|时间|截止|期限|多久|哪年|哪一年|施行|生效",
     "qcontact": r"电话|联系|找谁|问谁|咨询谁|qq|热线|手机",
     "qemail": r"邮箱|邮件|email|e-mail|发到哪|发给谁|发送到",
-    "qbody": r"谁|哪个部门|哪个单位|哪家|什么部门|什么单位|由谁|负责|组织",
+    "qbody": r"谁|哪个部门|哪个单位|哪家|什么部门|什么单位|由谁",
     "qpercent": r"比例|百分之|占比|多少%|百分比|名额|不超过多少",
-    "qcount": r"几名|几个|几人|多少人|几项|几位|多少名|几方面|几个环节|几种",
+    "qcount": r"几名|几人|多少人|几位|多少名|几次|几个人|几个专家",
+    "qscore": r"几分|多少分|满分|分值|打分|加分|扣分|得分",
 }
 PASSAGE_CUES = {
-    "qamount": r"\d[\d.]*\s*(万元|亿元|元)|奖金|费用|投资额|合同额",
+    "qamount": r"\d[\d.]*\s*(万元|亿元|元)|奖金|费用",
     "qdate": r"\d{1,2}\s*月(\s*\d{1,2}\s*日)?|\d{4}\s*年|起施行|起实行|之日起",
     "qcontact": r"\d{3,4}-\d{7,8}|QQ|联系人|联系方式|电话",
     "qemail": r"[\w.-]+@[\w-]+\.[\w.]+|邮箱",
-    "qbody": r"由[^，。；]{1,30}(负责|承担|组织|牵头|审定|解释|实施|推荐)|秘书处|管理局|协会",
+    "qbody": r"由[^，。；]{1,30}(负责|承担|组织|牵头|审定|解释|实施|推荐)|责任单位",
     "qpercent": r"\d+(\.\d+)?\s*%|百分之|比例",
-    "qcount": r"\d+\s*(-\s*\d+)?\s*(名|个|人|项|分)|[一二三四五六七八九十两]+(个|项|名)",
+    "qcount": r"\d+\s*(-\s*\d+)?\s*(名|个|人|项)|[一二三四五六七八九十两]+(个|项|名|次)",
+    "qscore": r"\d+\s*分(?!之)",
 }
 _QUERY_CUES = {k: re.compile(v, re.I) for k, v in QUERY_CUES.items()}
 _PASSAGE_CUES = {k: re.compile(v) for k, v in PASSAGE_CUES.items()}
+WORD_WEIGHT = 2
+SUBWORD_WEIGHT = 1
 _RUN = re.compile(r"[0-9a-z\u4e00-\u9fff]+")
 
 
@@ -48,6 +52,12 @@ class Lexicon:
     directed: list[tuple[list[str], list[str]]] = field(default_factory=list)  # colloquial → document words
     stopwords: frozenset[str] = frozenset()
     fingerprint: str = ""
+
+    def members(self, word: str) -> list[str]:
+        """The other words of the synonym group whose canonical word is ``word``."""
+        if not hasattr(self, "_members"):
+            self._members = {g[0]: g[1:] for g in self.groups}
+        return self._members.get(word, [])
 
     def all_words(self) -> set[str]:
         """Every word the tokenizer must keep whole."""
@@ -115,16 +125,34 @@ def index_tokens(text: str, data_dir: Path = DATA_DIR) -> list[str]:
     """Words of a passage for the index: jieba's search-mode cut plus the canonical word of each synonym group."""
     lex = load_lexicon(data_dir)
     norm = normalise(text)
-    tokens = [t for t in _tokenizer(data_dir).cut_for_search(norm) if _keep(t, lex.stopwords)]
+    counts: Counter = Counter()
+    tokens = []
+    for t in _tokenizer(data_dir).cut_for_search(norm):
+        if _keep(t, lex.stopwords):
+            counts[t] += 1
+            if counts[t] <= 2:  # repetition says little in a short passage; it mostly inflates tables
+                tokens.append(t)
     for group in lex.groups:
-        if any(w in norm for w in group):
+        # One-character members (奖) would match inside unrelated words (鲁班奖): index only real words.
+        if any(len(w) > 1 and w in norm for w in group):
             tokens.append(group[0])
     return tokens
 
 
 def passage_cues(text: str) -> list[str]:
-    """Feature tokens a passage carries: it names an amount, a date, a contact, an e-mail, a body …"""
-    return [cue for cue, rx in _PASSAGE_CUES.items() if rx.search(text)]
+    """Feature tokens a passage carries (an amount, a date, a contact …), repeated up to 3 times by density."""
+    out = []
+    for cue, rx in _PASSAGE_CUES.items():
+        out.extend([cue] * min(3, len(rx.findall(text))))
+    return out
+
+
+def bigrams(text: str) -> list[str]:
+    """Overlapping two-character pieces of the Chinese runs: a fallback that still matches 抽 in 抽取."""
+    out = []
+    for run in re.findall(r"[\u4e00-\u9fff]+", normalise(text)):
+        out.extend(run[i:i + 2] for i in range(len(run) - 1))
+    return out
 
 
 def query_terms(question: str, vocab: set[str], data_dir: Path = DATA_DIR) -> tuple[Counter, list[str]]:
@@ -136,19 +164,29 @@ def query_terms(question: str, vocab: set[str], data_dir: Path = DATA_DIR) -> tu
     lex = load_lexicon(data_dir)
     q = normalise(question)
     terms: Counter = Counter()
-    for run in _RUN.findall(q):
+    spans: list[tuple[int, int, str]] = []
+    for m in _RUN.finditer(q):
+        run, base = m.group(0), m.start()
         for i in range(len(run)):
+            if i > 0 and run[i].isdigit() and run[i - 1].isdigit():
+                continue  # never a word that starts inside a number ("15" of "2015")
             if run[i].isdigit():
-                m = re.match(r"\d+", run[i:])
-                if i == 0 or not run[i - 1].isdigit():
-                    terms[m.group(0)] += 2
+                num = re.match(r"\d+", run[i:]).group(0)
+                spans.append((base + i, base + i + len(num), num))
             for j in range(i + 2, min(len(run), i + 12) + 1):
                 w = run[i:j]
+                if j < len(run) and w[-1].isdigit() and run[j].isdigit():
+                    continue
                 if w in vocab and w not in lex.stopwords:
-                    terms[w] = 2
+                    spans.append((base + i, base + j, w))
+    for a, b, w in spans:
+        # A word inside a longer matched word (信得过 in 质量信得过班组) still counts, but less: one concept
+        # must not outweigh the word that says what is asked about.
+        covered = any(c <= a and b <= d and (d - c) > (b - a) for c, d, _ in spans)
+        terms[w] = max(terms[w], SUBWORD_WEIGHT if covered else WORD_WEIGHT)
     for group in lex.groups:
         if any(w in q for w in group) and group[0] in vocab:
-            terms[group[0]] = max(terms[group[0]], 2)
+            terms[group[0]] = max(terms[group[0]], WORD_WEIGHT)
     for left, right in lex.directed:
         if any(w in q for w in left):
             for w in right:
