@@ -78,8 +78,9 @@ class SchedulerService:
         self.aps = aps
         jobs.bind(self)
         # Catch up first: anything missed while no process held the lease goes out now, marked late.
-        for due in queue_due(rt.sessions, rt.clock(), grace, lookback=SKIP_LOOKBACK):
-            log.info("catch-up: reminder %s of %s %s", due.reminder_id, due.occurrence_at.isoformat(), due.status)
+        caught = queue_due(rt.sessions, rt.clock(), grace, lookback=SKIP_LOOKBACK)
+        if caught:
+            log.info("catch-up after takeover: %s missed occurrences handled", len(caught))
         jobs.sync_reminders()
         aps.add_job(jobs.sync_reminders, "interval", seconds=SYNC_SECONDS, id="sync-reminders", name="sync",
                     replace_existing=True)

@@ -10,6 +10,8 @@ Typical use in a test::
                                  **ding.config_overrides())
         ...
         assert wecom.delivered("app")[0].body["text"]["content"] == "你好"
+
+For a subprocess (``python -m bot …``) merge ``wecom.env()`` / ``ding.env()`` into its environment instead.
 """
 from tests.fakes.base import Arrival, FakeServer
 from tests.fakes.dingtalk import FakeDingTalk

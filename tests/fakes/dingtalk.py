@@ -65,6 +65,11 @@ class FakeDingTalk(FakeServer):
         return dict(dingtalk_api_base=self.url, dingtalk_openapi_base=self.url, dingtalk_app_key=self.app_key,
                     dingtalk_app_secret=self.app_secret, dingtalk_agent_id=self.agent_id)
 
+    def env(self) -> dict:
+        """Environment variables pointing a ``python -m bot`` subprocess at this fake."""
+        return dict(DINGTALK_API_BASE=self.url, DINGTALK_OPENAPI_BASE=self.url, DINGTALK_APP_KEY=self.app_key,
+                    DINGTALK_APP_SECRET=self.app_secret, DINGTALK_AGENT_ID=self.agent_id)
+
     def kind_of(self, request: Request) -> str:
         return ROUTES.get(request.path, "unknown")
 

@@ -49,6 +49,11 @@ class FakeWeCom(FakeServer):
         return dict(wecom_api_base=self.url, wecom_corp_id=self.corp_id, wecom_secret=self.secret,
                     wecom_agent_id=self.agent_id)
 
+    def env(self) -> dict:
+        """Environment variables pointing a ``python -m bot`` subprocess at this fake."""
+        return dict(WECOM_API_BASE=self.url, WECOM_CORP_ID=self.corp_id, WECOM_SECRET=self.secret,
+                    WECOM_AGENT_ID=self.agent_id)
+
     def kind_of(self, request: Request) -> str:
         return ROUTES.get(request.path, "unknown")
 
