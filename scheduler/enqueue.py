@@ -76,6 +76,9 @@ def queue_occurrence(sessions: sessionmaker, reminder_id: int, occurrence_at: da
                                 msgtype=msgtype, title=title, content=content, next_attempt_at=send_from))
                 due.targets.append(target.id)
             due.deliveries = len(due.targets)
+            if not due.deliveries:
+                log.warning("reminder %s of %s is due but there are no active targets", rem.id,
+                            fmt_local(occurrence_at))
         # The run row and the outbox rows commit together: a crash leaves either all of them or none.
         s.add(ReminderRun(reminder_id=rem.id, occurrence_at=_utc(occurrence_at), status=due.status,
                           handled_at=_utc(at), deliveries=due.deliveries))
