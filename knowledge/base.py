@@ -5,6 +5,7 @@ import json
 import logging
 import re
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
@@ -65,6 +66,7 @@ class KnowledgeBase:
         self.index = SearchIndex()
         self.passages: dict[int, store.KbPassage] = {}
         self.titles: dict[str, str] = {}
+        self._doc_words: dict[str, list[str]] = {}
         self.field_cache: dict = {}
         self.avg_lengths: dict[str, float] = {}
         self._generation = ""
@@ -93,13 +95,16 @@ class KnowledgeBase:
             except IntegrityError:
                 s.rollback()
                 return
-            for path in sorted(corpus_dir.glob("*.txt")):
-                info = meta.get(path.stem, {})
+            files = {p.stem: p for p in corpus_dir.glob("*.txt")}
+            order = [k for k in meta if k in files] + sorted(k for k in files if k not in meta)
+            start = store.now()
+            for n, stem in enumerate(order):
+                path, info = files[stem], meta.get(stem, {})
                 doc = store.KbDocument(
                     id=path.stem, title=info.get("title", path.stem), issuer=info.get("issuer", ""),
                     number=info.get("number", ""), issued=info.get("issued", ""),
                     effective=info.get("effective", ""), keywords=info.get("keywords", []),
-                    source=path.name, bundled=True, added_at=store.now(),
+                    source=path.name, bundled=True, added_at=start + timedelta(milliseconds=n),
                 )
                 s.add(doc)
                 s.add_all(_rows_for(doc, parse_document(doc.id, path.read_text(encoding="utf-8")), self.data_dir))
@@ -129,7 +134,9 @@ class KnowledgeBase:
         index = SearchIndex()
         with self.sessions() as s:
             passages = store.all_passages(s)
-            self.titles = {d.id: d.title for d in store.all_documents(s)}
+            docs = store.all_documents(s)
+            self.titles = {d.id: d.title for d in docs}
+            self._doc_words = {d.id: [w for w in (d.keywords or []) if len(w) > 1] for d in docs}
             self._generation = store.get_meta(s, "generation") or ""
         rows = []
         for p in passages:
@@ -173,10 +180,16 @@ class KnowledgeBase:
         """Passages whose citation is ``ref`` (e.g. 「第八条」, 「附件2」), optionally within one document."""
         self.refresh()
         want = re.sub(r"\s+", "", ref)
+        order = {d: n for n, d in enumerate(self.titles)}
         found = [pid for pid, p in self.passages.items()
                  if (doc is None or p.doc_id == doc)
                  and (re.sub(r"\s+", "", p.ref) == want or re.sub(r"\s+", "", p.ref).endswith(want))]
+        found.sort(key=lambda pid: (order.get(self.passages[pid].doc_id, 0), self.passages[pid].ord))
         return [self.source(pid) for pid in found]
+
+    def doc_words(self) -> dict[str, list[str]]:
+        """Words that name each document (its keywords), for questions that say which one they mean."""
+        return dict(self._doc_words)
 
     def documents(self) -> list[dict]:
         """Every document with its metadata and passage count."""

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from knowledge.terms import PASSAGE_CUES, bigrams, load_lexicon, normalise, query_terms
+from knowledge.terms import PASSAGE_CUES, QUERY_CUES, bigrams, load_lexicon, normalise, query_terms
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +24,9 @@ SENTENCE_POWER = 1.0
 SENTENCE_CUE_PENALTY = 0.85
 SENTENCE = re.compile(r"[。；;！？\n]")
 CUE_RX = {k: re.compile(v) for k, v in PASSAGE_CUES.items()}
+QUERY_CUE_RX = {k: re.compile(v, re.I) for k, v in QUERY_CUES.items()}
 STOP_CHARS = set("的了吗呢吧啊呀么是有在和与及或对给把被从到为就都也还又要会能我你他她它们这那哪啥谁什怎几多")
-CONFIDENT_COVERAGE = 0.4  # share of the question's (idf-weighted) words the best passage must contain
+CONFIDENT_COVERAGE = 0.55  # share of the question's meaningful characters the best passage must account for
 
 
 @dataclass
@@ -40,6 +41,47 @@ class Ranked:
     def confident(self) -> bool:
         """True when the best passage answers the question well enough to quote it as the answer."""
         return bool(self.hits) and self.hits[0][1] > 0 and self.coverage >= CONFIDENT_COVERAGE
+
+
+def char_coverage(kb, question: str, pid: int) -> float:
+    """Share of the question's meaningful characters that the passage accounts for.
+
+    A word counts when the passage contains it, or a word of its synonym group, or (for 「多少钱」「什么时候」…)
+    the kind of fact the cue asks for. Unknown words (「专利」) stay uncovered, so an off-topic question that
+    shares one common word with an article is not answered with that article.
+    """
+    lex = load_lexicon(kb.data_dir)
+    p = kb.passages[pid]
+    q, text, words = normalise(question), normalise(p.text), passage_words(p)
+    content = [bool(re.match(r"[0-9a-z\u4e00-\u9fff]", ch)) and ch not in STOP_CHARS for ch in q]
+    covered = [False] * len(q)
+
+    def mark(a: int, b: int, flags: list[bool]) -> None:
+        for i in range(a, b):
+            flags[i] = True
+
+    for word in lex.stopwords:
+        for m in re.finditer(re.escape(word), q):
+            for i in range(m.start(), m.end()):
+                content[i] = False
+    for i in range(len(q)):
+        for j in range(min(len(q), i + 12), i + 1, -1):
+            w = q[i:j]
+            if w in text or w in words:
+                mark(i, j, covered)
+                break
+    for group in lex.groups:
+        if group[0] in words or any(len(m) > 1 and m in text for m in group):
+            for member in group:
+                for m in re.finditer(re.escape(member), q):
+                    mark(m.start(), m.end(), covered)
+    have = set(p.cues.split())
+    for cue, rx in QUERY_CUE_RX.items():
+        if cue in have:
+            for m in rx.finditer(q):
+                mark(m.start(), m.end(), covered)
+    total = sum(content)
+    return sum(1 for c, v in zip(content, covered) if c and v) / total if total else 0.0
 
 
 def passage_words(p) -> set[str]:
@@ -145,7 +187,7 @@ def rank(kb, question: str, k: int) -> Ranked:
     hits = rerank(kb, [(pid, s) for pid, s in hits if pid in kb.passages], terms, cues)[:k]
     out = Ranked(hits=hits, terms=dict(terms))
     if hits:
-        out.coverage = coverage(kb, out.terms, hits[0][0])
+        out.coverage = char_coverage(kb, question, hits[0][0])
     if len(hits) < k:
         # Too few matches: fill with the first passages so callers always get k to show as "nearest".
         seen = {pid for pid, _ in hits}
