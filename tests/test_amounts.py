@@ -18,7 +18,8 @@ YI, WAN = 10**8, 10**4
     ("合同额五千万左右", 5000 * WAN), ("两个亿", 2 * YI), ("一亿二", 12000 * WAN), ("三万五", 35000),
     ("十五万", 15 * WAN), ("一千零五元", 1005), ("壹亿贰仟万元", 12000 * WAN), ("１.５亿", 15000 * WAN),
     ("300,000,000元", 3 * YI), ("两个半亿", 25000 * WAN), ("1亿5千万", 15000 * WAN), ("0.99999999亿", 99999999),
-    ("2000.5万", 20005000), ("9999万", 9999 * WAN),
+    ("2000.5万", 20005000), ("9999万", 9999 * WAN), ("3000多万", 3000 * WAN), ("三个多亿", 3 * YI),
+    ("3000余万元", 3000 * WAN), ("1个多亿", 1 * YI), ("总投资约3亿元人民币", 3 * YI), ("合同额：2000万", 2000 * WAN),
 ])
 def test_written_amounts_parse_exactly(text, yuan):
     assert parse_amount(text) == Decimal(yuan)
@@ -43,6 +44,8 @@ def test_approximate_words_are_kept_as_a_flag_without_changing_the_value():
     assert a.approx and a.yuan == Decimal(5000 * WAN)
     (b,) = find_amounts(normalize("投资3亿多"))
     assert b.approx and b.yuan == Decimal(3 * YI)
+    (c,) = find_amounts(normalize("合同3000多万"))
+    assert c.approx and c.yuan == Decimal(3000 * WAN)
 
 
 @pytest.mark.parametrize("bad", ["万", "亿", "二三", "", "千万x"])

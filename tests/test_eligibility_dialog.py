@@ -1,5 +1,7 @@
 """The eligibility conversation through the dispatcher, as a user experiences it."""
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.message import Message
 from bot.services import build_services
@@ -161,3 +163,28 @@ def test_a_program_without_conditions_is_explained_not_checked(testbot):
 def test_verdicts_fit_one_chat_message(testbot, lines):
     r = talk(testbot, *lines)
     assert "verdict" in r.data and len(r.text.encode("utf-8")) <= 2048
+
+
+def test_another_program_reuses_the_facts_and_a_new_project_starts_afresh(testbot):
+    testbot.say("投资两个亿，合同额3000万，改建，能报鲁班奖吗")
+    r = testbot.say("那全过程咨询呢")
+    assert verdict(r)["program"] == "全过程质量控制专项咨询服务" and "沿用" in r.text
+    r = testbot.say("换个项目")
+    assert asking(r) == "program"
+    r = testbot.say("1")
+    assert asking(r) == "member"  # nothing carried over from the previous project
+
+
+_chat_text = st.text(alphabet=st.sampled_from(list("我们项目投资合同额亿万元千百十一二三五八0123456789.,，。？是不没有新建扩建改竣工在拟"
+                                                   "会员批复独立班组推荐协会广东省取消第条吗呢 ")), max_size=30)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_chat_text, min_size=1, max_size=6))
+def test_any_input_gets_a_chinese_reply_that_fits_never_a_crash(testbot, lines):
+    testbot.say("资格评估")
+    for line in lines:
+        reply = testbot.say(line)
+        assert reply.text and "抱歉，处理您的消息时出了点问题" not in reply.text
+        assert len(reply.text.encode("utf-8")) <= 2048
+    testbot.say("取消")

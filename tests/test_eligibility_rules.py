@@ -169,3 +169,13 @@ def test_missed_program_names_the_programs_the_project_does_meet():
 
 def test_all_programs_are_declared():
     assert {"quality", "national", "luban", "premium", "consulting", "trusted_team"} <= set(PROGRAMS)
+
+
+def test_an_approximate_amount_next_to_the_limit_is_flagged_for_checking():
+    facts = project(contract={"yuan": str(5000 * WAN), "raw": "五千万左右", "approx": True}, investment="none")
+    ev = evaluate("premium", facts)
+    assert ev.eligible is True
+    detail = next(r.detail for c, r in ev.results if c.key == "amount")
+    assert "约数且接近门槛" in detail
+    far = project(contract={"yuan": str(9000 * WAN), "raw": "九千万左右", "approx": True})
+    assert "约数" not in next(r.detail for c, r in evaluate("premium", far).results if c.key == "amount")

@@ -12,6 +12,7 @@ WAN = Decimal(10**4)
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_MORE_BEFORE_UNIT = re.compile(r"([\d零〇一二两三四五六七八九十百千个])(多|余|来)([万萬亿億])")
 _START = "0-9零〇一壹二贰两三叁四肆五伍六陆七柒八捌九玖十拾半"
 _AMOUNT = re.compile(
     rf"(?P<pre>大约|大概|约|将近|近|差不多)?"
@@ -43,8 +44,9 @@ class Amount:
 
 
 def normalize(text: str) -> str:
-    """Fullwidth digits to ASCII and thousands separators removed, keeping every other character in place."""
-    return _THOUSANDS.sub("", text.translate(_FULLWIDTH))
+    """Fullwidth digits to ASCII, thousands separators removed, 「3000多万」 turned into 「3000万多」."""
+    text = _THOUSANDS.sub("", text.translate(_FULLWIDTH))
+    return _MORE_BEFORE_UNIT.sub(r"\1\3\2", text)
 
 
 def find_amounts(text: str) -> list[Amount]:

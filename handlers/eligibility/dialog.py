@@ -21,9 +21,11 @@ KIND = "eligibility"
 MAX_IDLE = timedelta(minutes=30)
 
 CANCEL = re.compile(r"^(取消|退出|结束|算了|不评了|不用了|停止)(评估|资格评估)?[。.!！]*$")
+NEW_PROJECT = re.compile(r"另一个项目|另外一个项目|新项目|换个项目|换一个项目|重新评估|重新开始")
 HELP = re.compile(r"^(帮助|help|怎么用|菜单)[?？]?$", re.I)
 EXPLICIT = re.compile(r"资格评估|资格预审|资格审查|评估资格|申报资格评估")
 START = re.compile(r"能不能|能否|可不可以|可否|可以不|能报|能申|能参加|能参评|能评|可以报|可以申|可以参加|可以参评|够格|够不够|"
+                   r"可以吗|行吗|行不行|够吗|符合吗|满足吗|达标吗|想申请|想报|想参加|打算申请|准备申请|"
                    r"符合条件|符不符合|符合.{0,6}条件吗|有没有资格|有资格|够资格|帮我(看看|评估|查查|判断|算算)")
 SELF = re.compile(r"我们|我司|本单位|咱们|我的|这个项目|本项目|我单位|我公司|帮我")
 STRONG_QUESTION = re.compile(r"什么|怎么|怎样|如何|哪|多少|何时|几时|为什么|为何|第[一二三四五六七八九十百零\d]+条|原文")
@@ -34,6 +36,8 @@ def is_start(text: str, ext: Extraction) -> bool:
     """A request to check eligibility, not an ordinary question about the rules."""
     if EXPLICIT.search(text):
         return True
+    if STRONG_QUESTION.search(text) and not ext.updates:
+        return False  # 「我们项目投资多少才能报鲁班奖」 asks about the rule, not for a check
     return bool(START.search(text) and (ext.program or ext.updates or ext.undeclared)
                 and (SELF.search(text) or ext.updates))
 
@@ -98,7 +102,7 @@ class EligibilityDialog:
             return True
         if CANCEL.match(self.text) and (self.state or self.expired):
             return True
-        if is_start(self.text, self.ext):
+        if is_start(self.text, self.ext) or (self.state and NEW_PROJECT.search(self.text)):
             return True
         if self.state:  # a finished check still takes corrections and a switch of program
             return bool(self.ext.updates or self.ext.bare or
@@ -126,6 +130,9 @@ class EligibilityDialog:
 
     def _continue(self) -> Reply:
         state, ext = self.state, self.ext
+        if NEW_PROJECT.search(self.text) or EXPLICIT.search(self.text):
+            state.update(facts={}, asking=None, bare=None, program=None)
+            return self._advance(started=True)
         if state.get("bare"):
             value = _resolve_bare(self.text, state["bare"])
             if value is not None:
@@ -166,7 +173,15 @@ class EligibilityDialog:
         if ext.program and ext.program != state.get("program"):
             state["program"] = ext.program
             said.append(f"好的，我们来评估「{PROGRAMS[ext.program].name}」的申报资格。")
+            if not started and facts:
+                said.append("（沿用您刚才提供的信息；要评估另一个项目，请说「换个项目」。）")
         recorded: dict[str, list[str]] = {"已记录": [], "已更正": []}
+        typed = [s for s in ("investment", "contract") if isinstance(facts.get(s), dict)]
+        if "amount_any" in ext.updates and len(typed) == 1 and not any(s in ext.updates for s in typed):
+            # 「不对，是5000万」 after one known amount restates that amount.
+            ext.updates[typed[0]] = ext.updates.pop("amount_any")
+        if any(s in ext.updates for s in ("investment", "contract")):
+            facts.pop("amount_any", None)
         for slot, value in ext.updates.items():
             if slot == "amount_kind":
                 if not isinstance(facts.get("amount_any"), dict):
@@ -188,7 +203,11 @@ class EligibilityDialog:
         if ev.decided:
             state["asking"], state["done"] = None, True
             _save(self.ctx, self.key, state)
-            return Reply(render(ev, facts), data={"verdict": verdict_data(ev)})
+            carried = [line for line in said if line.startswith("（沿用")]
+            text = render(ev, facts)
+            if carried:
+                text = fit_bytes(carried + [text])
+            return Reply(text, data={"verdict": verdict_data(ev)})
         state["asking"], state["done"] = ev.next_ask, False
         return self._ask(said, question(ev.next_ask, facts))
 

@@ -118,20 +118,27 @@ def amount_or(investment_min: int, contract_min: int) -> Callable[[dict], Check]
     inv_min, con_min = Decimal(investment_min), Decimal(contract_min)
     limits = f"投资额{format_yuan(inv_min)}或合同额{format_yuan(con_min)}以上"
 
+    def near(facts: dict, slot: str, value: Decimal, limit: Decimal) -> str:
+        # 「五千万左右」 next to a 5000万 limit: the verdict holds for the stated figure only.
+        approx = isinstance(facts.get(slot), dict) and facts[slot].get("approx")
+        return "（约数且接近门槛，请以批复或合同金额核实）" if approx and abs(value - limit) * 10 <= limit else ""
+
     def check(facts: dict) -> Check:
         inv, con, any_ = _amount(facts, "investment"), _amount(facts, "contract"), _amount(facts, "amount_any")
         if isinstance(inv, Decimal) and inv >= inv_min:
-            return Check(MET, f"投资额{format_yuan(inv)}，达到{format_yuan(inv_min)}")
+            flag = near(facts, "investment", inv, inv_min)
+            return Check(MET, f"投资额{format_yuan(inv)}，达到{format_yuan(inv_min)}{flag}")
         if isinstance(con, Decimal) and con >= con_min:
-            return Check(MET, f"合同额{format_yuan(con)}，达到{format_yuan(con_min)}")
+            flag = near(facts, "contract", con, con_min)
+            return Check(MET, f"合同额{format_yuan(con)}，达到{format_yuan(con_min)}{flag}")
         if isinstance(any_, Decimal) and inv is None and con is None:
             if any_ >= inv_min and any_ >= con_min:
                 return Check(MET, f"{format_yuan(any_)}，无论是投资额还是合同额都已达到")
             return Check(UNKNOWN, f"{format_yuan(any_)}是投资额还是合同额", ask="amount_kind")
         parts = []
-        for name, value, low in (("投资额", inv, inv_min), ("合同额", con, con_min)):
+        for name, slot, value, low in (("投资额", "investment", inv, inv_min), ("合同额", "contract", con, con_min)):
             if isinstance(value, Decimal):
-                parts.append(f"{name}{format_yuan(value)}，未达{format_yuan(low)}")
+                parts.append(f"{name}{format_yuan(value)}，未达{format_yuan(low)}{near(facts, slot, value, low)}")
             elif value == NONE:
                 parts.append(f"无{name}")
             elif value == DECLINED:
