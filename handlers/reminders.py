@@ -12,10 +12,11 @@ from bot.message import Message, Reply
 from handlers.base import Context, Handler
 from scheduler.admin import ReminderError, add_reminder, cancel_reminder, describe, parse_when, upcoming
 from scheduler.enqueue import queue_broadcast
-from scheduler.models import DINGTALK_NOTICE, WECOM_APP
+from scheduler.models import DINGTALK_NOTICE, DINGTALK_ROBOT, WECOM_APP, WECOM_ROBOT
 from scheduler.render import text_problem
 from scheduler.seed import ensure_seeded
-from scheduler.targets import active_targets, add_target, find_subscription, remove_target
+from scheduler.targets import (TargetError, active_targets, add_target, describe as describe_target,
+                               find_subscription, remove_target)
 
 PENDING_KIND = "broadcast"
 PENDING_TTL = timedelta(minutes=10)
@@ -30,16 +31,22 @@ _UNSUBSCRIBE = re.compile(r"^(退订提醒|取消订阅提醒?)$")
 _CONFIRM = re.compile(r"^(确认|确认发送|确定)$")
 _DROP = re.compile(r"^(取消|取消发送|取消广播|放弃)$")
 _ADD_ARGS = re.compile(r"^(?P<date>\d{4}[-/.]\d{1,2}[-/.]\d{1,2})\s+(?P<time>\d{1,2}[:：]\d{2})\s+(?P<text>\S.*)$", re.S)
+_TARGET_LIST = re.compile(r"^接收方列表$")
+_ADD_ROBOT = re.compile(r"^添加群机器人(?:[\s:：]+(?P<rest>.*))?$", re.S)
+_REMOVE_TARGET = re.compile(r"^移除接收方(?:[\s:：#]*(?P<rest>\S.*))?$", re.S)
 _USER_ID = re.compile(r"^[A-Za-z0-9_.@\-]{1,64}$")
 
-ADMIN_COMMANDS = {"list": "提醒列表", "add": "新增提醒", "cancel": "取消提醒", "broadcast": "广播"}
+ADMIN_COMMANDS = {"list": "提醒列表", "add": "新增提醒", "cancel": "取消提醒", "broadcast": "广播",
+                  "targets": "接收方列表", "add_robot": "添加群机器人", "remove_target": "移除接收方"}
+ROBOT_USAGE = ("格式：添加群机器人 <webhook 地址> [名称]；钉钉群机器人需加签：添加群机器人 <webhook 地址> <SEC 开头的密钥> [名称]")
 ADD_USAGE = "格式：新增提醒 2025-05-30 09:00 班组推荐材料今天截止（时间为北京时间）"
 CHANNEL_NAMES = {"wecom": "企业微信应用消息", "dingtalk": "钉钉工作通知"}
 
 
 def _command(text: str) -> tuple[str, re.Match] | None:
     for name, pattern in (("list", _LIST), ("add", _ADD), ("cancel", _CANCEL), ("broadcast", _BROADCAST),
-                          ("subscribe", _SUBSCRIBE), ("unsubscribe", _UNSUBSCRIBE)):
+                          ("subscribe", _SUBSCRIBE), ("unsubscribe", _UNSUBSCRIBE), ("targets", _TARGET_LIST),
+                          ("add_robot", _ADD_ROBOT), ("remove_target", _REMOVE_TARGET)):
         m = pattern.match(text)
         if m:
             return name, m
@@ -47,7 +54,7 @@ def _command(text: str) -> tuple[str, re.Match] | None:
 
 
 class RemindersHandler(Handler):
-    """「提醒列表」「新增提醒」「取消提醒」「广播」 for the secretariat; 「订阅提醒」「退订提醒」 for everyone."""
+    """Calendar, broadcast and target commands for the secretariat; 「订阅提醒」「退订提醒」 for everyone."""
 
     name = "reminders"
 
@@ -77,7 +84,8 @@ class RemindersHandler(Handler):
         if not rows:
             return Reply("当前没有提醒。" + ADD_USAGE)
         lines = [describe(rem, nxt) for rem, nxt in rows[:LIST_LIMIT]]
-        more = f"\n……另有 {len(rows) - LIST_LIMIT} 条，完整列表请用 python -m bot reminders list。" if len(rows) > LIST_LIMIT else ""
+        more = (f"\n……另有 {len(rows) - LIST_LIMIT} 条，完整列表请用 python -m bot reminders list。"
+                if len(rows) > LIST_LIMIT else "")
         n = len(active_targets(ctx.sessions))
         return Reply(f"当前提醒（北京时间，共 {len(rows)} 条，接收方 {n} 个）：\n" + "\n".join(lines) + more
                      + "\n取消请发送「取消提醒 编号」。")
@@ -149,6 +157,41 @@ class RemindersHandler(Handler):
             return Reply("您还没有订阅截止提醒。发送「订阅提醒」可以订阅。")
         remove_target(ctx.sessions, target.id)
         return Reply("已退订截止提醒，之后不会再单独发给您。")
+
+    def _targets(self, msg: Message, ctx: Context, rest: str) -> Reply:
+        rows = active_targets(ctx.sessions)
+        if not rows:
+            return Reply("当前没有接收方。" + ROBOT_USAGE)
+        return Reply(f"当前接收方（{len(rows)} 个，密钥已打码）：\n" + "\n".join(describe_target(t) for t in rows))
+
+    def _add_robot(self, msg: Message, ctx: Context, rest: str) -> Reply:
+        if msg.is_group:  # a webhook key or signing secret pasted in a group is a leaked secret
+            return Reply("为防止密钥泄露，请在与我的单聊中添加群机器人。")
+        parts = rest.split()
+        if not parts:
+            return Reply(ROBOT_USAGE)
+        url = parts[0]
+        try:
+            if "dingtalk" in url or "access_token=" in url:
+                if len(parts) < 2 or not parts[1].startswith("SEC"):
+                    return Reply("钉钉群机器人需要加签密钥（SEC 开头）。" + ROBOT_USAGE)
+                target, created = add_target(ctx.sessions, DINGTALK_ROBOT, {"url": url, "secret": parts[1]},
+                                             name=" ".join(parts[2:]))
+            elif "key=" in url:
+                target, created = add_target(ctx.sessions, WECOM_ROBOT, {"url": url}, name=" ".join(parts[1:]))
+            else:
+                return Reply("没有识别出群机器人的 webhook 地址。" + ROBOT_USAGE)
+        except TargetError as exc:
+            return Reply(f"{exc}\n{ROBOT_USAGE}")
+        return Reply(("已添加接收方：" if created else "该群机器人已在接收方中：") + describe_target(target))
+
+    def _remove_target(self, msg: Message, ctx: Context, rest: str) -> Reply:
+        if not rest.isdigit():
+            return Reply("请写明要移除的接收方编号，例如：移除接收方 2。发送「接收方列表」查看编号。")
+        target = remove_target(ctx.sessions, int(rest))
+        if target is None:
+            return Reply(f"没有编号为 {rest} 的有效接收方，发送「接收方列表」查看编号。")
+        return Reply(f"已移除接收方 #{target.id}「{target.name}」，排队中的消息不再发给它。")
 
 
 HANDLERS = [RemindersHandler()]

@@ -126,3 +126,21 @@ def test_members_subscribe_and_unsubscribe_on_their_channel(services):
                                   "班组活动5月30日截止吗"])
 def test_ordinary_messages_are_left_to_other_handlers(services, text):
     assert not RemindersHandler().matches(_msg(text), services.dispatcher.ctx)
+
+
+def test_admin_manages_group_robots_in_private_chat_with_secrets_masked(admin, services):
+    wecom_url = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
+    ding_url = "https://oapi.dingtalk.com/robot/send?access_token=0123456789abcdef0123456789abcdef"
+    secret = "SEC0123456789abcdef0123456789abcdef0123456789abcdef"
+    assert "已添加接收方" in admin.say(f"添加群机器人 {wecom_url} 秘书处群").text
+    reply = admin.say(f"添加群机器人 {ding_url} {secret} 钉钉会员群").text
+    assert "已添加接收方" in reply and secret not in reply
+    assert "加签密钥" in admin.say(f"添加群机器人 {ding_url}").text
+    listing = admin.say("接收方列表").text
+    assert "秘书处群" in listing and "钉钉会员群" in listing
+    assert "693a91f6-7xxx" not in listing and secret not in listing and "0123456789abcdef0123" not in listing
+    group_admin = TestBot(services, user_id="admin", chat_id="group-1", is_group=True)
+    assert "单聊" in group_admin.say(f"添加群机器人 {wecom_url}").text
+    assert "已移除接收方 #1" in admin.say("移除接收方 1").text
+    assert "秘书处群" not in admin.say("接收方列表").text
+    assert "仅限协会秘书处" in TestBot(services, user_id="lisi").say("接收方列表").text
