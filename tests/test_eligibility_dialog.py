@@ -188,3 +188,17 @@ def test_any_input_gets_a_chinese_reply_that_fits_never_a_crash(testbot, lines):
         assert reply.text and "抱歉，处理您的消息时出了点问题" not in reply.text
         assert len(reply.text.encode("utf-8")) <= 2048
     testbot.say("取消")
+
+
+def test_the_dialog_survives_a_restart_on_postgresql(pg_url, clock):
+    from bot.config import Config
+
+    config = Config.from_env(env={}, database_url=pg_url)
+    first = build_services(config, clock=clock)
+    talk(TestBot(first, user_id="u1", channel="wecom"), "我们项目能报鲁班奖吗", "是", "已批复", "投了1.5个亿")
+    first.engine.dispose()
+    again = build_services(config, clock=clock)
+    r = talk(TestBot(again, user_id="u1", channel="wecom"), "能独立运行", "扩建")
+    v = verdict(r)
+    assert v["eligible"] is True and "投资额1.5亿元" in r.text
+    again.engine.dispose()
