@@ -39,12 +39,13 @@ def _markdown_to_text(text: str) -> str:
 
 def _read_docx(path: Path) -> str:
     import docx
+    from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
         raise IngestError(f"{path.name} 不是有效的 Word（.docx）文件") from exc
     lines = []
     for block in document.element.body.iterchildren():

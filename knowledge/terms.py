@@ -85,12 +85,21 @@ def _split(line: str) -> list[str]:
     return [normalise(w) for w in re.split(r"[\s,，、]+", line) if w]
 
 
-@lru_cache(maxsize=4)
+FILES = ("dictionary.txt", "synonyms.txt", "stopwords.txt")
+
+
 def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
-    """Read dictionary.txt, synonyms.txt and stopwords.txt from the data directory."""
+    """Read dictionary.txt, synonyms.txt and stopwords.txt from the data directory (re-read when edited)."""
+    stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None
+                  for p in (Path(data_dir) / name for name in FILES))
+    return _load_lexicon(Path(data_dir), stamp)
+
+
+@lru_cache(maxsize=8)
+def _load_lexicon(data_dir: Path, stamp: tuple) -> Lexicon:
     digest = hashlib.sha1(TOKENIZER_VERSION.encode())
     lex = Lexicon()
-    for name in ("dictionary.txt", "synonyms.txt", "stopwords.txt"):
+    for name in FILES:
         path = data_dir / name
         if path.exists():
             digest.update(path.read_bytes())
@@ -106,13 +115,18 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
     return lex
 
 
-@lru_cache(maxsize=4)
 def _tokenizer(data_dir: Path = DATA_DIR):
+    lex = load_lexicon(data_dir)
+    return _tokenizer_for(lex.fingerprint, frozenset(lex.all_words()))
+
+
+@lru_cache(maxsize=4)
+def _tokenizer_for(fingerprint: str, words: frozenset[str]):
     import jieba  # heavy (about a second): only needed when documents are indexed, never to answer
 
     jieba.setLogLevel(logging.WARNING)
     tok = jieba.Tokenizer()
-    for word in sorted(load_lexicon(data_dir).all_words()):
+    for word in sorted(words):
         tok.add_word(word, freq=200000)
     return tok
 

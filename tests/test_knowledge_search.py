@@ -1,0 +1,114 @@
+"""Ranking colloquial questions, the domain word lists, persistence, and the answer text."""
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.db import init_db, make_engine
+from bot.message import Source
+from knowledge import KnowledgeBase
+from knowledge.answer import MAX_BYTES, compose
+from knowledge.terms import DATA_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory):
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('kb') / 'kb.db'}")
+    yield KnowledgeBase.open(init_db(engine))
+    engine.dispose()
+
+
+def hit_rates(kb, path):
+    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    h1 = h3 = 0
+    for item in items:
+        texts = ["".join(s.text.split()) for s in kb.search(item["q"], k=3)]
+        hits = [any("".join(e.split()) in t for e in item["expect"]) for t in texts]
+        h1 += hits[0]
+        h3 += any(hits)
+    return h1 / len(items), h3 / len(items)
+
+
+def test_colloquial_dev_questions_find_the_right_article(kb):
+    h1, h3 = hit_rates(kb, ROOT / "knowledge" / "eval" / "dev.jsonl")
+    assert h1 >= 0.7 and h3 >= 0.85, (h1, h3)
+
+
+def test_abbreviations_and_cues(kb):
+    top = kb.search("国优奖励总包几分", k=3)
+    assert any("国优奖奖励总承包单位8分" in "".join(s.text.split()) for s in top)
+    contact = kb.search("班组活动找谁联系", k=1)[0]
+    assert "010-63253413" in contact.text and contact.ref == "五、"
+    mail = kb.search("推荐函发到哪个邮箱", k=1)[0]
+    assert "xzhd@cacem.com.cn" in mail.text
+
+
+def test_sources_are_best_first_and_always_enough(kb):
+    sources = kb.search("监理可以和施工方住一起吗", k=5)
+    assert len(sources) == 5 and sources[0].doc == "zezhou-premium-projects-2022"
+    assert "同吃同住" in sources[0].text and sources[0].ref == "六、（二）2."
+    assert [s.score for s in sources] == sorted((s.score for s in sources), reverse=True)
+    assert len(kb.search("今天天气怎么样", k=3)) == 3
+
+
+def test_off_topic_questions_are_not_answered_with_a_random_article(kb):
+    for q in ("今天天气怎么样", "怎么申请专利", "食堂几点开饭"):
+        sources, confident = kb.lookup(q, k=3)
+        assert not confident, q
+        assert "没有找到" in compose(q, sources, confident)
+
+
+def test_article_lookup_by_citation(kb):
+    found = kb.article("第八条", doc="cncca-quality-award")
+    assert len(found) == 1 and "投资额在1亿元" in found[0].text
+    assert {s.doc for s in kb.article("第八条")} == {"cncca-quality-award", "cncca-quality-consulting",
+                                                   "cacem-trusted-team-2024"}
+    assert len(kb.article("附件2")) == 3
+
+
+def test_answer_quotes_then_cites_and_fits_wecom():
+    long_text = "第九条 " + "；".join(f"（{i}）申报单位应当按要求提交第{i}项材料" for i in range(200))
+    src = Source("d", "某办法", "第九条", long_text, 3.0)
+    text = compose("要交哪些材料", [src], True)
+    assert len(text.encode("utf-8")) <= MAX_BYTES
+    assert text.startswith("第九条") and "——《某办法》第九条" in text
+
+
+def test_passages_survive_a_restart_without_reparsing(tmp_path, monkeypatch):
+    engine = make_engine(f"sqlite:///{tmp_path / 'kb.db'}")
+    sessions = init_db(engine)
+    first = KnowledgeBase.open(sessions)
+    import knowledge.base
+
+    def boom(*a, **k):
+        raise AssertionError("the bundled corpus must not be parsed again")
+
+    monkeypatch.setattr(knowledge.base, "parse_document", boom)
+    again = KnowledgeBase.open(sessions)
+    assert len(again.passages) == len(first.passages)
+    assert again.search("创优门槛多少钱", k=1)[0].ref == "第八条"
+    engine.dispose()
+
+
+def test_an_edited_synonym_list_takes_effect_on_the_next_start(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    engine = make_engine(f"sqlite:///{tmp_path / 'kb.db'}")
+    sessions = init_db(engine)
+    before = KnowledgeBase.open(sessions, data_dir=data)
+    assert before.search("搭伙过日子", k=1)[0].score == 0  # an unknown phrase matches nothing yet
+    with open(data / "synonyms.txt", "a", encoding="utf-8") as fh:
+        fh.write("同吃同住 搭伙过日子\n")
+    after = KnowledgeBase.open(sessions, data_dir=data)
+    assert "同吃同住" in after.search("搭伙过日子", k=1)[0].text
+    engine.dispose()
+
+
+def test_the_knowledge_base_on_postgresql(pg_url):
+    engine = make_engine(pg_url)
+    kb = KnowledgeBase.open(init_db(engine))
+    assert kb.search("信得过班组什么时候报名", k=3)[0].doc == "cacem-trusted-team-2024"
+    engine.dispose()
