@@ -57,12 +57,17 @@ class SchedulerService:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            held = self.lease.acquire()
-            if held and not self.is_owner:
-                self._take_over()
-            elif not held and self.is_owner:
-                log.warning("scheduler lease lost to another process; stepping down")
-                self._step_down()
+            try:
+                held = self.lease.acquire()
+                if held and not self.is_owner:
+                    self._take_over()
+                elif not held and self.is_owner:
+                    log.warning("scheduler lease lost to another process; stepping down")
+                    self._step_down()
+            except Exception:  # noqa: BLE001 - the heartbeat is the edge: it must outlive a bad moment
+                log.exception("scheduler heartbeat failed; trying again")
+                if self.is_owner:
+                    self._step_down()
             self._stop.wait(self.heartbeat)
 
     def _take_over(self) -> None:
