@@ -202,3 +202,10 @@ def test_the_dialog_survives_a_restart_on_postgresql(pg_url, clock):
     v = verdict(r)
     assert v["eligible"] is True and "投资额1.5亿元" in r.text
     again.engine.dispose()
+
+
+def test_a_new_request_for_the_same_program_does_not_inherit_the_last_teams_facts(testbot):
+    r = testbot.say("我们项目部近三年没有发生过事故，制定了活动计划，由广东建筑业协会推荐，能参加信得过班组活动吗")
+    assert verdict(r)["eligible"] is True
+    r = testbot.say("我们公司的钢筋班组能报信得过班组吗")
+    assert "verdict" not in r.data and asking(r) == "plan"

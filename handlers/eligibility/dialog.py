@@ -22,6 +22,7 @@ MAX_IDLE = timedelta(minutes=30)
 
 CANCEL = re.compile(r"^(取消|退出|结束|算了|不评了|不用了|停止)(评估|资格评估)?[。.!！]*$")
 NEW_PROJECT = re.compile(r"另一个项目|另外一个项目|新项目|换个项目|换一个项目|重新评估|重新开始")
+THANKS = re.compile(r"^(谢谢|多谢|感谢|谢了|辛苦了|thanks|thx)", re.I)
 HELP = re.compile(r"^(帮助|help|怎么用|菜单)[?？]?$", re.I)
 EXPLICIT = re.compile(r"资格评估|资格预审|资格审查|评估资格|申报资格评估")
 START = re.compile(r"能不能|能否|可不可以|可否|可以不|能报|能申|能参加|能参评|能评|可以报|可以申|可以参加|可以参评|够格|够不够|"
@@ -130,7 +131,9 @@ class EligibilityDialog:
 
     def _continue(self) -> Reply:
         state, ext = self.state, self.ext
-        if NEW_PROJECT.search(self.text) or EXPLICIT.search(self.text):
+        # After a verdict, a fresh request for the same program is about another project or team.
+        again = state.get("done") and is_start(self.text, ext) and ext.program in (None, state.get("program"))
+        if NEW_PROJECT.search(self.text) or EXPLICIT.search(self.text) or again:
             state.update(facts={}, asking=None, bare=None, program=None)
             return self._advance(started=True)
         if state.get("bare"):
@@ -146,6 +149,8 @@ class EligibilityDialog:
             return self._advance(started=False)
         if ext.undeclared:
             return self._remind(Reply(ext.undeclared))
+        if THANKS.match(self.text):
+            return self._remind(Reply("不客气！"))
         if HELP.match(self.text):
             return self._remind(Reply("我正在帮您做资格评估：回答下面的问题即可；信息说错了可以直接更正，"
                                       "例如「不对，投资是5亿」；发送「取消」结束评估。"))

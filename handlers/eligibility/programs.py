@@ -130,7 +130,7 @@ TRUSTED_TEAM = Program(
         Condition("results", "班组活动目标完成率在本组织突出，产品、服务质量达到同行业、同工序先进水平", (_team("第六条（四）"),),
                   applicant_judges, self_check=True, brief="活动目标完成率在本组织突出"),
     ),
-    (Note("5月1日至30日由各地方（行业）协会推荐，并组织企业网上申报。", _notice("二（一）")),),
+    (Note("2024年活动于5月1日至30日由各地方（行业）协会推荐，并组织企业网上申报；其他年份以当年通知为准。", _notice("二（一）")),),
     family="team",
 )
 
