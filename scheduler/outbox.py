@@ -47,8 +47,8 @@ class Stats:
 class OutboxWorker:
     """Sends pending rows; a row is claimed (pending -> sending) in its own transaction before the network call."""
 
-    def __init__(self, config: Config, sessions: sessionmaker, clock: Clock = system_clock, sender: Sender | None = None,
-                 batch: int = 50):
+    def __init__(self, config: Config, sessions: sessionmaker, clock: Clock = system_clock,
+                 sender: Sender | None = None, batch: int = 50):
         self.sessions = sessions
         self.clock = clock
         self.claim_for = timedelta(seconds=config.outbox_claim_seconds)
@@ -83,8 +83,8 @@ class OutboxWorker:
             if row is None or row.state not in (PENDING, SENDING):
                 return 0
             if target is None or not target.active:
-                s.execute(_update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.state == PENDING)
-                          .values(state=SKIPPED, last_error="target removed"))
+                s.execute(_update(OutboxRow).where(OutboxRow.id == row_id, self._due_clause(now))
+                          .values(state=SKIPPED, claimed_until=None, last_error="target removed"))
                 return 0
             if target.kind in RATE_LIMITS:
                 slot = next_slot(s, target.id, target.kind, now)

@@ -130,3 +130,18 @@ def test_a_claimed_row_is_not_sent_by_another_worker_until_its_claim_expires(env
     assert len(wecom.delivered("robot")) == 1
     worker.run_until_idle(sleep=_virtual_sleep(clock))
     assert len(wecom.delivered("robot")) == 1
+
+
+def test_rows_for_a_removed_target_are_skipped_not_sent(env, clock):
+    from scheduler.models import SKIPPED
+    from scheduler.targets import remove_target
+
+    config, sessions, wecom, ding = env
+    gone, _ = add_target(sessions, "wecom_robot", {"key": wecom.add_robot("gone")})
+    add_target(sessions, "wecom_robot", {"key": wecom.add_robot("stays")})
+    queue_broadcast(sessions, "通知", "admin", clock())
+    remove_target(sessions, gone.id)
+    OutboxWorker(config, sessions, clock).run_until_idle(sleep=_virtual_sleep(clock))
+    assert [a.query["key"] for a in wecom.delivered("robot")] == ["stays"]
+    with sessions() as s:
+        assert s.scalar(select(OutboxRow).where(OutboxRow.target_id == gone.id)).state == SKIPPED
