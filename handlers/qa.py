@@ -30,14 +30,24 @@ def _doc_hint(text: str, kb) -> str | None:
     return None
 
 
-def _rewrite(text: str, state: dict) -> str:
-    """Complete an elliptical follow-up with the previous question, so 「那精品工程呢」 keeps its topic."""
+def _topic(prev: str, kb) -> str:
+    """The domain words of the previous question (「信得过班组」「投资额」), without its question words."""
+    vocabulary = set(kb.domain_words())
+    found: list[str] = []
+    for word in sorted(vocabulary, key=len, reverse=True):
+        if word in prev and not any(word in f for f in found):
+            found.append(word)
+    return " ".join(sorted(found, key=prev.index)) or prev
+
+
+def _rewrite(text: str, state: dict, kb) -> str:
+    """Complete an elliptical follow-up with the previous question's topic: 「那精品工程呢」「那找谁联系呢」."""
     prev = state.get("q")
     m = FOLLOW_UP.match(text)
     if not prev or not m:
         return text
     fragment = (m.group("a") or m.group("b") or "").strip()
-    return f"{fragment} {prev}" if fragment else prev
+    return f"{fragment} {_topic(prev, kb)}" if fragment else prev
 
 
 def _article_reply(text: str, ref: str, state: dict, ctx: Context) -> Reply | None:
@@ -72,7 +82,7 @@ def answer(msg: Message, ctx: Context) -> Reply:
         if reply is not None:
             ctx.state.put(msg.key, KIND, {"q": state.get("q", ""), "doc": reply.data["qa"]["doc"]})
             return reply
-    query = _rewrite(text, state)
+    query = _rewrite(text, state, ctx.kb)
     sources, confident = ctx.kb.lookup(query, k=5)
     reply_text = compose(query, sources, confident)
     top = sources[0].doc if sources and confident else state.get("doc")

@@ -187,6 +187,13 @@ class KnowledgeBase:
         found.sort(key=lambda pid: (order.get(self.passages[pid].doc_id, 0), self.passages[pid].ord))
         return [self.source(pid) for pid in found]
 
+    def domain_words(self) -> list[str]:
+        """The domain dictionary and every document's keywords: the words that name a topic."""
+        words = set(load_lexicon(self.data_dir).words)
+        for keywords in self._doc_words.values():
+            words.update(keywords)
+        return sorted(words)
+
     def doc_words(self) -> dict[str, list[str]]:
         """Words that name each document (its keywords), for questions that say which one they mean."""
         return dict(self._doc_words)
