@@ -61,7 +61,8 @@ def cancel_reminder(sessions: sessionmaker, reminder_id: int) -> Reminder | None
         return rem
 
 
-def upcoming(sessions: sessionmaker, now: datetime, include_inactive: bool = False) -> list[tuple[Reminder, datetime | None]]:
+def upcoming(sessions: sessionmaker, now: datetime,
+             include_inactive: bool = False) -> list[tuple[Reminder, datetime | None]]:
     """Reminders with their next occurrence, soonest first (finished one-offs last)."""
     with sessions() as s:
         q = select(Reminder).order_by(Reminder.id)

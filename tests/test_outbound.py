@@ -143,7 +143,8 @@ def test_dingtalk_work_notice_fetches_token_and_refreshes_it(ding, sessions, clo
 
 def test_dingtalk_session_webhook_only_on_the_api_host(ding, sessions, clock, db_url):
     api = _ding_api(ding, sessions, clock, db_url)
-    api.post_session_webhook(f"{ding.url}/robot/sendBySession?session=abc", {"msgtype": "text", "text": {"content": "好"}})
+    api.post_session_webhook(f"{ding.url}/robot/sendBySession?session=abc",
+                             {"msgtype": "text", "text": {"content": "好"}})
     with pytest.raises(InvalidMessage):
         api.post_session_webhook("http://127.0.0.2:9/robot/sendBySession?session=x", {"msgtype": "text"})
     assert len(ding.delivered("session")) == 1
@@ -177,7 +178,8 @@ def test_secrets_and_tokens_never_reach_logs_or_error_texts(wecom, ding, session
         s.bind(("127.0.0.1", 0))
         dead = s.getsockname()[1]
     with pytest.raises(Unreachable) as info:
-        WeComApi(Config.from_env(env={}, wecom_api_base=f"http://127.0.0.1:{dead}"), sessions).send_robot(key, "text", "e")
+        dead_api = WeComApi(Config.from_env(env={}, wecom_api_base=f"http://127.0.0.1:{dead}"), sessions)
+        dead_api.send_robot(key, "text", "e")
     issued = [a.response.get("access_token") or a.response.get("accessToken") for a in wecom.arrivals + ding.arrivals
               if a.kind == "token"]
     # urllib3 itself logs full URLs at DEBUG; the entry point keeps it at INFO. Our own modules must never do so.
