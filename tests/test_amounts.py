@@ -130,3 +130,21 @@ def test_decimal_yi_forms_parse_back_without_float_error(n, ge):
 @given(amounts)
 def test_the_readable_form_parses_back(n):
     assert parse_amount(format_yuan(Decimal(n))) == n
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=1, max_value=9999), st.integers(min_value=0, max_value=9999))
+def test_yi_and_wan_together_parse_back(yi, wan):
+    # 「1亿2000万」「一亿两千万」「3亿零500万」
+    rest = f"{wan}万" if wan else ""
+    assert parse_amount(f"{yi}亿{rest}元") == yi * YI + wan * WAN
+    assert parse_amount(to_chinese(yi * YI + wan * WAN) + "元") == yi * YI + wan * WAN
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=1, max_value=9999))
+def test_arabic_digits_with_chinese_units_parse_back(w):
+    # 「3千5百万」: digits written in Arabic, units in Chinese.
+    parts = [(w // 1000, "千"), (w // 100 % 10, "百"), (w // 10 % 10, "十"), (w % 10, "")]
+    text = "".join(f"{d}{u}" for d, u in parts if d)
+    assert parse_amount(f"{text}万") == w * WAN

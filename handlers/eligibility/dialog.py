@@ -135,6 +135,7 @@ class EligibilityDialog:
         again = state.get("done") and is_start(self.text, ext) and ext.program in (None, state.get("program"))
         if NEW_PROJECT.search(self.text) or EXPLICIT.search(self.text) or again:
             state.update(facts={}, asking=None, bare=None, program=None)
+            self.ext = extract(self.text)  # read again without the old pending question
             return self._advance(started=True)
         if state.get("bare"):
             value = _resolve_bare(self.text, state["bare"])
