@@ -42,7 +42,7 @@ class Answerer:
 
     def __init__(self, services, max_workers: int = 16):
         self.services = services
-        self.dedup = DedupStore(services.sessions, services.clock)
+        self.dedup = DedupStore.for_url(services.config.database_url, services.engine, services.clock)
         self.pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="answer")
 
     def answer(self, msg: Message, wait: float, late: LateSender) -> Outcome:
