@@ -19,7 +19,9 @@ from tests.test_scheduler_processes import quiet_seeds, spawn, stop, wait_for
 
 def _recipients(wecom, ding) -> Counter:
     return Counter([a.body["touser"] for a in wecom.delivered("app")]
-                   + [a.body["userid_list"] for a in ding.delivered("work_notice")])
+                   + [a.body["userid_list"] for a in ding.delivered("work_notice")]
+                   + [a.query["key"] for a in wecom.delivered("robot")]
+                   + [a.query["access_token"] for a in ding.delivered("robot")])
 
 
 def test_sigkill_mid_broadcast_then_restart_delivers_each_message_once(db_url, tmp_path, clock):
@@ -28,8 +30,12 @@ def test_sigkill_mid_broadcast_then_restart_delivers_each_message_once(db_url, t
     quiet_seeds(sessions)
     log_path = tmp_path / "worker.log"
     with FakeWeCom() as wecom, FakeDingTalk() as ding:
-        wecom.delay = ding.delay = 0.01  # slow enough that the kill lands mid-broadcast
-        for i in range(100):
+        wecom.delay = ding.delay = 0.005  # slow enough that the kill lands mid-broadcast
+        for i in range(5):  # 10 group robots (signed ones on DingTalk), 190 members
+            add_target(sessions, "wecom_robot", {"key": wecom.add_robot(f"group-{i}")})
+            token, secret = ding.add_robot(f"ding-group-{i}", f"SEC-crash-{i}")
+            add_target(sessions, "dingtalk_robot", {"access_token": token, "secret": secret})
+        for i in range(95):
             add_target(sessions, "wecom_app", {"touser": [f"wx{i:03d}"]})
             add_target(sessions, "dingtalk_notice", {"userids": [f"dt{i:03d}"]})
         _, queued = queue_broadcast(sessions, "请各推荐单位于5月30日前提交推荐材料", "admin", clock())
