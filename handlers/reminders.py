@@ -72,6 +72,8 @@ class RemindersHandler(Handler):
         text = msg.text.strip()
         found = _command(text)
         name, m = found if found else (("confirm" if _CONFIRM.match(text) else "drop"), None)
+        if name == "cancel" and text == "取消提醒" and not ctx.is_admin(msg):
+            name = "unsubscribe"  # a member saying 「取消提醒」 means "stop reminding me"
         if name in ADMIN_COMMANDS and not ctx.is_admin(msg):
             return Reply(f"抱歉，「{ADMIN_COMMANDS[name]}」仅限协会秘书处使用。如需发布通知或调整提醒，请联系秘书处。"
                          "\n您可以发送「订阅提醒」，在截止日期前收到个人提醒。")

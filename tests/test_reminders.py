@@ -118,6 +118,8 @@ def test_members_subscribe_and_unsubscribe_on_their_channel(services):
     assert rows == {("wecom_app", str({"touser": ["wangwu"], "toparty": [], "totag": []}), True),
                     ("dingtalk_notice", str({"userids": ["dt123"]}), True)}
     assert "已退订" in wecom_user.say("退订提醒").text
+    wecom_user.say("订阅提醒")
+    assert "已退订" in wecom_user.say("取消提醒").text  # a member's 「取消提醒」 means unsubscribe
     assert "还没有订阅" in wecom_user.say("退订提醒").text
     assert "还没有订阅" in web_user.say("退订提醒").text
 
