@@ -9,6 +9,25 @@ from bot.testing import TestBot
 from handlers import qa
 from handlers.eligibility import EligibilityHandler
 
+@pytest.fixture(scope="module")
+def shared_kb(tmp_path_factory):
+    """One knowledge base for the module: the dialog tests need fresh conversation state, not a fresh index."""
+    from bot.config import Config
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('kb') / 'kb.db'}"
+    svc = build_services(Config.from_env(env={}, database_url=url))
+    yield svc.kb
+    svc.engine.dispose()
+
+
+@pytest.fixture
+def services(config, clock, shared_kb):
+    """Database and dispatcher for one test, on the module's knowledge base."""
+    svc = build_services(config, clock=clock, kb=shared_kb)
+    yield svc
+    svc.engine.dispose()
+
+
 FULL = "我们是协会会员单位，项目已经发改委批复，总投资3个亿，新建的，建成后能独立生产，能报鲁班奖吗"
 
 
@@ -95,11 +114,11 @@ def test_cancel_ends_the_dialog(testbot):
     assert "eligibility" not in r.data and "verdict" not in r.data
 
 
-def test_the_dialog_survives_a_restart(config, clock):
-    first = build_services(config, clock=clock)
+def test_the_dialog_survives_a_restart(config, clock, shared_kb):
+    first = build_services(config, clock=clock, kb=shared_kb)
     talk(TestBot(first, user_id="u1"), "我们项目能报鲁班奖吗", "是", "已批复")
     first.engine.dispose()
-    again = build_services(config, clock=clock)  # a new process on the same database
+    again = build_services(config, clock=clock, kb=shared_kb)  # a new process on the same database
     bot = TestBot(again, user_id="u1")
     r = talk(bot, "投资2亿", "是", "新建")
     assert verdict(r)["eligible"] is True

@@ -12,6 +12,7 @@ def _yuan(update):
     ("我们项目能报鲁班奖吗", "luban"), ("帮我看看能不能申请全过程咨询", "consulting"),
     ("我们班组能参加信得过班组活动吗", "trusted_team"), ("能报精品吗", "premium"), ("国优能报吗", "national"),
     ("我们项目投资3亿能报创优吗", "quality"), ("化学工业优质精品工程", "premium"), ("资格评估", None),
+    ("鲁班", "luban"), ("化工优质精品", "premium"), ("化工优质", "quality"), ("全过程", "consulting"),
 ])
 def test_program_is_recognised(text, program):
     assert extract(text).program == program

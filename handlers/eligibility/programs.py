@@ -91,7 +91,7 @@ PREMIUM = Program(
 
 CONSULTING = Program(
     "consulting", "全过程质量控制专项咨询服务",
-    ("全过程质量控制专项咨询", "全过程质量控制", "全过程质量咨询", "全过程咨询", "专项咨询", "质量咨询", "咨询服务"),
+    ("全过程质量控制专项咨询", "全过程质量控制", "全过程质量咨询", "全过程咨询", "全过程", "专项咨询", "质量咨询", "咨询服务"),
     (CONSULT_DOC[1],),
     (
         _member(_consult("第五条")),
@@ -149,9 +149,9 @@ def _recommender(facts: dict) -> Check:
 
 
 PROGRAMS: dict[str, Program] = {p.id: p for p in (
-    _award_program("quality", "化学工业优质工程", ("化学工业优质工程", "化工优质工程", "创建优质工程", "优质工程", "创优")),
+    _award_program("quality", "化学工业优质工程", ("化学工业优质工程", "化工优质工程", "化学工业优质", "化工优质", "创建优质工程", "优质工程", "创优")),
     _award_program("national", "国家优质工程", ("国家优质工程", "国优"), (_PICKED_FROM_PREMIUM,)),
-    _award_program("luban", "鲁班奖工程", ("鲁班奖",), (_PICKED_FROM_PREMIUM,)),
+    _award_program("luban", "鲁班奖工程", ("鲁班奖", "鲁班"), (_PICKED_FROM_PREMIUM,)),
     _award_program("green", "绿色施工、安全文明施工（创建优质工程活动）", ("绿色施工", "安全文明施工", "绿色设计")),
     PREMIUM,
     CONSULTING,
