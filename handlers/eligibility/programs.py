@@ -82,7 +82,8 @@ def _award_program(pid: str, name: str, aliases: tuple[str, ...], notes: tuple[N
 
 PREMIUM = Program(
     "premium", "化学工业优质精品工程",
-    ("化学工业优质精品工程", "化工优质精品工程", "优质精品工程", "优质精品", "精品工程", "精品"),
+    ("化学工业优质精品工程", "化工优质精品工程", "化学工业优质精品", "化工优质精品", "优质精品工程", "优质精品",
+     "精品工程", "精品"),
     (AWARD_DOC[1],),
     (_member(_award("第四条")),) + _project_conditions(
         _award("第八条"), 5 * YI, 5000 * WAN, "投资额5亿元或合同额5000万元以上（精品工程）"),
