@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.sim.fixtures import aes_key, channel_bot, platform_fakes, recording  # noqa: F401
+from tests.sim.fixtures import aes_key, channel_bot, platform_fakes, real_bot, recording  # noqa: F401
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -62,3 +62,15 @@ def test_api_chat_answers_with_sources_and_citations(channel_bot):
     assert body["citations"] == ["《化学工业优质工程奖评选办法》第八条"]
     assert body["sources"][0]["ref"] == "第八条" and body["session"] == "abcdefgh1234"
     assert channel_bot.handler.runs == [("web", "abcdefgh1234", "abcdefgh1234", "投资额")]
+
+
+def test_the_real_bot_answers_in_the_browser_citing_article_eight(real_bot, browser_page, tmp_path):
+    page = browser_page
+    page.goto(real_bot.url + "/")
+    page.click("text=化工优质工程投资额有什么要求")  # the suggested question
+    answer = page.locator(".msg.bot .bubble").nth(1)
+    answer.locator(".cites li").first.wait_for(timeout=10000)
+    assert "1亿元" in answer.inner_text()
+    cites = answer.locator(".cites li").all_inner_texts()
+    assert "《全面提升工程质量开展创建优质工程活动管理办法（试行）》第八条" in cites
+    page.screenshot(path=str(Path(os.environ.get("SCREENSHOT_DIR", tmp_path)) / "web-chat-real.png"), full_page=True)

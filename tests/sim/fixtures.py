@@ -137,3 +137,30 @@ def wait_for(predicate, timeout: float = 5.0) -> bool:
             return True
         time.sleep(0.02)
     return bool(predicate())
+
+
+@pytest.fixture(scope="module")
+def real_bot(tmp_path_factory):
+    """The bot with its real handlers and knowledge base, every channel on, pushing to fake platform APIs.
+
+    Module-scoped because loading the knowledge base takes seconds; tests keep apart by using their own users.
+    """
+    from datetime import datetime
+
+    from bot.clock import SHANGHAI, FrozenClock
+    from bot.services import build_services
+    from tests.fakes import FakeDingTalk, FakeWeCom
+
+    clock = FrozenClock(datetime(2025, 5, 20, 10, 0, tzinfo=SHANGHAI))
+    db_url = f"sqlite:///{tmp_path_factory.mktemp('real-bot') / 'bot.db'}"
+    with FakeWeCom(clock=clock, corp_id=CORP_ID) as wecom_api, \
+            FakeDingTalk(clock=clock, app_secret=APP_SECRET) as ding_api:
+        config = channel_config(db_url, new_aes_key(), wecom_api_base=wecom_api.url, dingtalk_api_base=ding_api.url,
+                                dingtalk_openapi_base=ding_api.url)
+        services = build_services(config, clock=clock)
+        bot, server = start_bot(services, None, webhook_base=ding_api.url)
+        bot.extras.update(wecom_api=wecom_api, ding_api=ding_api)
+        yield bot
+        server.__exit__(None, None, None)
+        bot.app.extensions["bot.answerer"].close()
+        services.engine.dispose()
