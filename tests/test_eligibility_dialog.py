@@ -148,9 +148,11 @@ def test_a_question_in_between_is_answered_and_the_place_is_kept(testbot, servic
 
 def test_ordinary_rule_questions_are_left_to_qa_when_no_dialog_runs(services):
     handler, ctx = EligibilityHandler(), services.dispatcher.ctx
-    for text in ("创优对投资额有什么要求", "鲁班奖的申报条件是什么", "什么项目可以报鲁班奖", "创优申请表什么时候交"):
+    for text in ("创优对投资额有什么要求", "鲁班奖的申报条件是什么", "什么项目可以报鲁班奖", "创优申请表什么时候交",
+                 "项目部能不能作为班组报", "我们项目投资多少才能报鲁班奖"):
         assert not handler.matches(Message("test", "c", "u", text), ctx), text
-    for text in ("我们项目投资3亿能报创优吗", "资格评估", "我们项目能报鲁班奖吗", "帮我看看能不能申请全过程咨询"):
+    for text in ("我们项目投资3亿能报创优吗", "资格评估", "我们项目能报鲁班奖吗", "帮我看看能不能申请全过程咨询",
+                 "投资3亿能报创优吗", "我们班组能参加信得过班组活动吗"):
         assert handler.matches(Message("test", "c", "u", text), ctx), text
 
 

@@ -39,8 +39,9 @@ def is_start(text: str, ext: Extraction) -> bool:
         return True
     if STRONG_QUESTION.search(text) and not ext.updates:
         return False  # 「我们项目投资多少才能报鲁班奖」 asks about the rule, not for a check
-    return bool(START.search(text) and (ext.program or ext.updates or ext.undeclared)
-                and (SELF.search(text) or ext.updates))
+    about_us = SELF.search(text) and (ext.program or ext.updates or ext.undeclared)
+    # Without 「我们」 it takes both a program and a fact: 「项目部能不能作为班组报」 asks about the rule.
+    return bool(START.search(text) and (about_us or (ext.program and ext.updates)))
 
 
 def _load(ctx: Context, key: tuple[str, str, str]) -> tuple[dict | None, dict | None]:
