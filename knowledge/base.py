@@ -68,6 +68,7 @@ class KnowledgeBase:
         self.titles: dict[str, str] = {}
         self._doc_words: dict[str, list[str]] = {}
         self.field_cache: dict = {}
+        self.lexicon = load_lexicon(data_dir)
         self.avg_lengths: dict[str, float] = {}
         self._generation = ""
         self._checked = 0.0
@@ -147,6 +148,7 @@ class KnowledgeBase:
         self.passages = {p.id: p for p in passages}
         self.field_cache = {}
         self.avg_lengths = ranking.average_lengths(passages)
+        self.lexicon = load_lexicon(self.data_dir)
         self._checked = time.monotonic()
 
     def refresh(self, force: bool = False) -> None:
@@ -189,7 +191,7 @@ class KnowledgeBase:
 
     def domain_words(self) -> list[str]:
         """The domain dictionary and every document's keywords: the words that name a topic."""
-        words = set(load_lexicon(self.data_dir).words)
+        words = set(self.lexicon.words)
         for keywords in self._doc_words.values():
             words.update(keywords)
         return sorted(words)

@@ -4,16 +4,18 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from knowledge.terms import PASSAGE_CUES, QUERY_CUES, bigrams, load_lexicon, normalise, query_terms
 
 log = logging.getLogger(__name__)
 
-CANDIDATES = 60
+CANDIDATES = 40
 STRICT_CUES = ("qamount", "qdate", "qcontact", "qemail", "qpercent", "qcount")
 CUE_PENALTY = 0.7
-RERANK_DEPTH = 20
+RERANK_DEPTH = 12
+COMMON_SHARE = 0.25
 OWN_SCORE = True
 FIELD_WEIGHTS = {"title": 0.5, "heading": 2.0, "body": 1.0}
 FIELD_B = {"title": 0.0, "heading": 0.3, "body": 0.75}
@@ -50,7 +52,7 @@ def char_coverage(kb, question: str, pid: int) -> float:
     the kind of fact the cue asks for. Unknown words (「专利」) stay uncovered, so an off-topic question that
     shares one common word with an article is not answered with that article.
     """
-    lex = load_lexicon(kb.data_dir)
+    lex = kb.lexicon
     p = kb.passages[pid]
     q, text, words = normalise(question), normalise(p.text), passage_words(p)
     content = [bool(re.match(r"[0-9a-z\u4e00-\u9fff]", ch)) and ch not in STOP_CHARS for ch in q]
@@ -60,10 +62,11 @@ def char_coverage(kb, question: str, pid: int) -> float:
         for i in range(a, b):
             flags[i] = True
 
-    for word in lex.stopwords:
-        for m in re.finditer(re.escape(word), q):
-            for i in range(m.start(), m.end()):
-                content[i] = False
+    for i in range(len(q)):
+        for j in range(i + 1, min(len(q), i + 4) + 1):
+            if q[i:j] in lex.stopwords:
+                for n in range(i, j):
+                    content[n] = False
     for i in range(len(q)):
         for j in range(min(len(q), i + 12), i + 1, -1):
             w = q[i:j]
@@ -98,6 +101,7 @@ def coverage(kb, terms: dict[str, float], pid: int) -> float:
     return sum(kb.index.idf(t) * w for t, w in terms.items() if t in words) / total
 
 
+@lru_cache(maxsize=20000)
 def _sentences(text: str) -> list[str]:
     """Sentences, and each pair of neighbours: an answer often runs over a full stop (「…活动。评价结果为…」)."""
     sents = [s for s in SENTENCE.split(normalise(text)) if s.strip()]
@@ -107,14 +111,14 @@ def _sentences(text: str) -> list[str]:
 def best_sentence(kb, text: str, weights: dict[str, float], strict: list[str]) -> float:
     """Share of the question's weight that one sentence of the passage covers (the answer is usually one sentence)."""
     total = sum(weights.values()) or 1.0
-    lex = load_lexicon(kb.data_dir)
+    forms = [(w, (term, *kb.lexicon.members(term))) for term, w in weights.items()]
     best = 0.0
     for sent in _sentences(text):
         got = 0.0
-        for term, w in weights.items():
-            if term in sent or any(m in sent for m in lex.members(term)):
+        for w, words in forms:
+            if any(f in sent for f in words):
                 got += w
-        missing = sum(1 for c in strict if not CUE_RX[c].search(sent))
+        missing = sum(1 for c in strict if not CUE_RX[c].search(sent)) if strict else 0
         best = max(best, got / total * (SENTENCE_CUE_PENALTY ** missing))
     return best
 
@@ -136,37 +140,39 @@ def _fields(kb, pid: int) -> dict[str, Counter]:
     if cached is None:
         p = kb.passages[pid]
         title, _, heading = p.heading_tokens.partition("\t")
-        cached = {"title": Counter(title.split()), "heading": Counter(heading.split()), "body": Counter(p.tokens.split())}
+        cached = {}
+        for name, words in (("title", title.split()), ("heading", heading.split()), ("body", p.tokens.split())):
+            norm = 1 - FIELD_B[name] + FIELD_B[name] * len(words) / kb.avg_lengths.get(name, 1.0)
+            cached[name] = (Counter(words), FIELD_WEIGHTS[name] / norm)
         kb.field_cache[pid] = cached
     return cached
 
 
-def bm25f(kb, pid: int, terms: dict[str, float]) -> float:
+def bm25f(kb, pid: int, terms: dict[str, float], idf: dict[str, float]) -> float:
     """BM25F over the passage's fields, with field weights, saturation and a mild length norm."""
     fields = _fields(kb, pid)
-    avg = kb.avg_lengths
     score = 0.0
     for term, w in terms.items():
         tf = 0.0
-        for name, counts in fields.items():
+        for counts, factor in fields.values():
             n = counts.get(term)
             if n:
-                length = sum(counts.values()) or 1
-                tf += FIELD_WEIGHTS[name] * n / (1 - FIELD_B[name] + FIELD_B[name] * length / avg.get(name, 1.0))
+                tf += n * factor
         if tf:
-            score += w * kb.index.idf(term) * tf / (K1 + tf)
+            score += w * idf[term] * tf / (K1 + tf)
     return score
 
 
 def rerank(kb, hits: list[tuple[int, float]], terms, cues: list[str]) -> list[tuple[int, float]]:
     """Reorder the index's candidates by how well their best sentence answers, and by the question's cues."""
     strict = [c for c in cues if c in STRICT_CUES]
-    weights = {t: kb.index.idf(t) * w for t, w in terms.items()}
+    idf = {t: kb.index.idf(t) for t in terms}
+    weights = {t: idf[t] * w for t, w in terms.items()}
     out = []
     for n, (pid, score) in enumerate(hits):
         p = kb.passages[pid]
         if OWN_SCORE:
-            score = bm25f(kb, pid, terms) + CUE_WEIGHT * len(set(strict) & set(p.cues.split()))
+            score = bm25f(kb, pid, terms, idf) + CUE_WEIGHT * len(set(strict) & set(p.cues.split()))
         missing = sum(1 for c in strict if c not in p.cues.split())
         score *= CUE_PENALTY ** missing
         if n < RERANK_DEPTH:
@@ -180,10 +186,16 @@ def rerank(kb, hits: list[tuple[int, float]], terms, cues: list[str]) -> list[tu
 
 def rank(kb, question: str, k: int) -> Ranked:
     """Passages for a question, best first; at least ``k`` when the index holds that many."""
-    terms, cues = query_terms(question, kb.index.vocab, kb.data_dir)
-    stop = load_lexicon(kb.data_dir).stopwords
+    terms, cues = query_terms(question, kb.index.vocab, kb.data_dir, kb.lexicon)
+    stop = kb.lexicon.stopwords
     grams = [g for g in dict.fromkeys(bigrams(question)) if g not in stop and not any(c in STOP_CHARS for c in g)]
-    hits = kb.index.search(terms, cues, grams, limit=max(CANDIDATES, k)) if (terms or grams) else []
+    # Words in most passages only slow the index down; they still count when candidates are rescored.
+    n = max(1, len(kb.index))
+    lookup = Counter({t: w for t, w in terms.items() if kb.index.df.get(t, 0) <= COMMON_SHARE * n}) or terms
+    if len(lookup) >= 3:
+        grams = []  # the two-character fallback is for questions the word index cannot read
+    # Cues (a date, an amount …) are common; they only rescore candidates the words found.
+    hits = kb.index.search(lookup, [] if lookup else cues, grams, limit=max(CANDIDATES, k)) if (lookup or grams) else []
     hits = rerank(kb, [(pid, s) for pid, s in hits if pid in kb.passages], terms, cues)[:k]
     out = Ranked(hits=hits, terms=dict(terms))
     if hits:

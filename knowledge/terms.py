@@ -169,13 +169,14 @@ def bigrams(text: str) -> list[str]:
     return out
 
 
-def query_terms(question: str, vocab: set[str], data_dir: Path = DATA_DIR) -> tuple[Counter, list[str]]:
+def query_terms(question: str, vocab: set[str], data_dir: Path = DATA_DIR,
+                lex: Lexicon | None = None) -> tuple[Counter, list[str]]:
     """Weighted index terms of a question, and its cues.
 
     No tokenizer runs here: every substring of the question that is a word of the index is a term (what the
     index does not know cannot match anyway), so answering needs no dictionary load.
     """
-    lex = load_lexicon(data_dir)
+    lex = lex or load_lexicon(data_dir)
     q = normalise(question)
     terms: Counter = Counter()
     spans: list[tuple[int, int, str]] = []
