@@ -143,6 +143,8 @@ def test_a_question_in_between_is_answered_and_the_place_is_kept(testbot, servic
     assert "资格评估还在进行" in r.text and "批准建设" in r.text and asking(r) == "approved"
     r = testbot.say("创优申请表什么时候交")
     assert asking(r) == "approved" and r.data["eligibility"]["program"] == "luban"
+    r = testbot.say("鲁班奖要求新建吗")  # a question about the rule, not a fact about the project
+    assert "资格评估还在进行" in r.text and "已记录" not in r.text
     assert asking(testbot.say("已经批复了")) == "investment"
 
 

@@ -31,6 +31,12 @@ START = re.compile(r"能不能|能否|可不可以|可否|可以不|能报|能�
 SELF = re.compile(r"我们|我司|本单位|咱们|我的|这个项目|本项目|我单位|我公司|帮我")
 STRONG_QUESTION = re.compile(r"什么|怎么|怎样|如何|哪|多少|何时|几时|为什么|为何|第[一二三四五六七八九十百零\d]+条|原文")
 QUESTION = re.compile(r"[?？]|吗|呢|规定|要求")
+RULE_QUESTION = re.compile(r"(要求|需要|必须|规定|算不算|算.{0,6}吗|属于.{0,6}吗).*([?？吗呢]|么)\s*$")
+
+
+def is_rule_question(text: str) -> bool:
+    """「鲁班奖要求新建吗」 asks about the rule; its 「新建」 is not a fact about the user's project."""
+    return bool(RULE_QUESTION.search(text) and not SELF.search(text))
 
 
 def is_start(text: str, ext: Extraction) -> bool:
@@ -107,7 +113,7 @@ class EligibilityDialog:
         if is_start(self.text, self.ext) or (self.state and NEW_PROJECT.search(self.text)):
             return True
         if self.state:  # a finished check still takes corrections and a switch of program
-            return bool(self.ext.updates or self.ext.bare or
+            return not is_rule_question(self.text) and bool(self.ext.updates or self.ext.bare or
                         (self.ext.program and not STRONG_QUESTION.search(self.text)))
         return bool(self.expired and (self.ext.updates or self.ext.bare))
 
@@ -138,6 +144,8 @@ class EligibilityDialog:
             state.update(facts={}, asking=None, bare=None, program=None)
             self.ext = extract(self.text)  # read again without the old pending question
             return self._advance(started=True)
+        if is_rule_question(self.text):
+            ext.updates, ext.bare, ext.program = {}, None, None
         if state.get("bare"):
             value = _resolve_bare(self.text, state["bare"])
             if value is not None:
