@@ -17,7 +17,7 @@ _ALIASES = sorted(((a, p.id) for p in PROGRAMS.values() for a in p.aliases), key
 # Names that contain fact words (「化工」「班组」) without stating a fact about the project.
 _NAMES = re.compile("|".join(re.escape(a) for a, _ in _ALIASES) + r"|中国化工施工企业协会|化工施工企业协会|化工协会")
 # 「我们是改扩建，算扩建吗」: the asked-about 「扩建」 is hypothetical, not a fact.
-_HYPOTHETICAL = re.compile(r"(算不算|能不能算|可不可以算|(?<![打预计估核结清总])算|属于|是不是)[^，。,;；]{0,10}?(吗|呢|[?？])")
+_HYPOTHETICAL = re.compile(r"(算不算|能不能算|可不可以算|(?<![打预计估核结清总概决运换])算|属于|是不是)[^，。,;；]{0,10}?(吗|呢|[?？])")
 _FILLER = re.compile(r"^(嗯+|哦+|好的?|那个|我们的?|我司|咱们|这个|项目|就是)+[，,、\s]*")
 _RECOMMENDER = [
     re.compile(r"(?:由|经|通过|找|请)(?P<name>[\u4e00-\u9fa5]{2,24}?(?:协会|联合会|委员会|分会|公司|集团))"),
