@@ -12,12 +12,13 @@ from knowledge.terms import PASSAGE_CUES, QUERY_CUES, bigrams, load_lexicon, nor
 log = logging.getLogger(__name__)
 
 CANDIDATES = 40
-STRICT_CUES = ("qamount", "qdate", "qcontact", "qemail", "qpercent", "qcount")
+STRICT_CUES = ("qamount", "qdate", "qcontact", "qemail", "qpercent", "qcount", "qscore")
 CUE_PENALTY = 0.7
 RERANK_DEPTH = 12
 COMMON_SHARE = 0.25
+DOC_BOOST = 1.4
 OWN_SCORE = True
-FIELD_WEIGHTS = {"title": 0.5, "heading": 2.0, "body": 1.0}
+FIELD_WEIGHTS = {"title": 0.5, "heading": 1.0, "body": 1.0}
 FIELD_B = {"title": 0.0, "heading": 0.3, "body": 0.75}
 K1 = 1.2
 CUE_WEIGHT = 3.0
@@ -163,9 +164,11 @@ def bm25f(kb, pid: int, terms: dict[str, float], idf: dict[str, float]) -> float
     return score
 
 
-def rerank(kb, hits: list[tuple[int, float]], terms, cues: list[str]) -> list[tuple[int, float]]:
+def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[str]) -> list[tuple[int, float]]:
     """Reorder the index's candidates by how well their best sentence answers, and by the question's cues."""
     strict = [c for c in cues if c in STRICT_CUES]
+    q = normalise(question)
+    named = {doc for doc, words in kb.doc_words().items() if any(normalise(w) in q for w in words)}
     idf = {t: kb.index.idf(t) for t in terms}
     weights = {t: idf[t] * w for t, w in terms.items()}
     out = []
@@ -179,6 +182,8 @@ def rerank(kb, hits: list[tuple[int, float]], terms, cues: list[str]) -> list[tu
             score *= (SENTENCE_BASE + best_sentence(kb, p.text, weights, strict)) ** SENTENCE_POWER
         else:
             score *= SENTENCE_BASE ** SENTENCE_POWER
+        if named and p.doc_id in named and len(named) < len(kb.titles):
+            score *= DOC_BOOST  # the question names the document's topic (「班组」「泽州」「创优」)
         out.append((pid, score))
     out.sort(key=lambda h: -h[1])
     return out
@@ -196,7 +201,7 @@ def rank(kb, question: str, k: int) -> Ranked:
         grams = []  # the two-character fallback is for questions the word index cannot read
     # Cues (a date, an amount …) are common; they only rescore candidates the words found.
     hits = kb.index.search(lookup, [] if lookup else cues, grams, limit=max(CANDIDATES, k)) if (lookup or grams) else []
-    hits = rerank(kb, [(pid, s) for pid, s in hits if pid in kb.passages], terms, cues)[:k]
+    hits = rerank(kb, question, [(pid, s) for pid, s in hits if pid in kb.passages], terms, cues)[:k]
     out = Ranked(hits=hits, terms=dict(terms))
     if hits:
         out.coverage = char_coverage(kb, question, hits[0][0])

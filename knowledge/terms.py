@@ -13,7 +13,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-TOKENIZER_VERSION = "7"  # bump when index_tokens changes, so stored tokens are rebuilt
+TOKENIZER_VERSION = "8"  # bump when index_tokens changes, so stored tokens are rebuilt
 
 # Question cues and the passage features they point at ("多少钱" → a passage that names an amount).
 QUERY_CUES = {
@@ -146,6 +146,10 @@ def index_tokens(text: str, data_dir: Path = DATA_DIR) -> list[str]:
             counts[t] += 1
             if counts[t] <= 2:  # repetition says little in a short passage; it mostly inflates tables
                 tokens.append(t)
+    have = set(tokens)
+    # Jieba may cut a domain word differently inside a longer phrase (质量信得过班组活动准则): the word lists'
+    # words are indexed wherever they stand, as the question side finds them.
+    tokens.extend(w for w in lex.all_words() if w not in have and w in norm)
     for group in lex.groups:
         # One-character members (奖) would match inside unrelated words (鲁班奖): index only real words.
         if any(len(w) > 1 and w in norm for w in group):
