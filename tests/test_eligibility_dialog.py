@@ -232,3 +232,12 @@ def test_a_new_request_for_the_same_program_does_not_inherit_the_last_teams_fact
     assert verdict(r)["eligible"] is True
     r = testbot.say("我们公司的钢筋班组能报信得过班组吗")
     assert "verdict" not in r.data and asking(r) == "plan"
+
+
+def test_an_amount_of_unknown_kind_is_asked_about_then_asked_for_separately(testbot):
+    r = talk(testbot, "我们项目5000万，能报精品吗", "是", "已批复")
+    assert asking(r) == "amount_kind" and "5000万元" in r.text
+    r = testbot.say("不清楚")
+    assert asking(r) == "investment"
+    r = testbot.say("6亿")
+    assert asking(r) == "independent"

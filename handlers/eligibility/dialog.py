@@ -13,6 +13,7 @@ from handlers.eligibility.amounts import find_amounts, normalize, unit_choices
 from handlers.eligibility.facts import Extraction, extract
 from handlers.eligibility.programs import PROGRAMS
 from handlers.eligibility.questions import describe, question, unit_question
+from handlers.eligibility.rules import DECLINED
 from handlers.eligibility.verdict import evaluate, fit_bytes, render, verdict_data
 
 log = logging.getLogger(__name__)
@@ -200,6 +201,9 @@ class EligibilityDialog:
         for slot, value in ext.updates.items():
             if slot == "amount_kind":
                 if not isinstance(facts.get("amount_any"), dict):
+                    continue
+                if value == DECLINED:
+                    facts["amount_any"]["kind"] = DECLINED
                     continue
                 slot, value = value, facts.pop("amount_any")
             old = facts.get(slot)

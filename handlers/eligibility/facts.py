@@ -135,7 +135,7 @@ def _answer(text: str, asking: str) -> Any:
             return "investment"
         if d.CONTRACT_WORDS.search(short):
             return "contract"
-        return None
+        return DECLINED if d.DONT_KNOW.search(short) else None
     if asking == "program":
         m = re.fullmatch(r"\s*([1-9])\s*[.、。]?\s*", short)
         return MENU[int(m.group(1)) - 1] if m and int(m.group(1)) <= len(MENU) else None

@@ -125,6 +125,8 @@ def amount_or(investment_min: int, contract_min: int) -> Callable[[dict], Check]
 
     def check(facts: dict) -> Check:
         inv, con, any_ = _amount(facts, "investment"), _amount(facts, "contract"), _amount(facts, "amount_any")
+        if isinstance(facts.get("amount_any"), dict) and facts["amount_any"].get("kind") == DECLINED:
+            any_ = None  # the user cannot say which amount it was: ask for each instead
         if isinstance(inv, Decimal) and inv >= inv_min:
             flag = near(facts, "investment", inv, inv_min)
             return Check(MET, f"投资额{format_yuan(inv)}，达到{format_yuan(inv_min)}{flag}")
