@@ -12,7 +12,8 @@ from knowledge.terms import PASSAGE_CUES, QUERY_CUES, bigrams, load_lexicon, nor
 log = logging.getLogger(__name__)
 
 CANDIDATES = 40
-STRICT_CUES = ("qamount", "qdate", "qcontact", "qemail", "qpercent", "qcount", "qscore")
+STRICT_CUES = ("qamount", "qdate", "qcontact", "qemail", "qpercent", "qcount", "qscore", "qweb", "qstandard",
+               "qlevel")
 CUE_PENALTY = 0.7
 RERANK_DEPTH = 12
 COMMON_SHARE = 0.25
@@ -145,6 +146,7 @@ def _fields(kb, pid: int) -> dict[str, Counter]:
         for name, words in (("title", title.split()), ("heading", heading.split()), ("body", p.tokens.split())):
             norm = 1 - FIELD_B[name] + FIELD_B[name] * len(words) / kb.avg_lengths.get(name, 1.0)
             cached[name] = (Counter(words), FIELD_WEIGHTS[name] / norm)
+        cached["text"] = normalise(p.text)
         kb.field_cache[pid] = cached
     return cached
 
@@ -152,11 +154,15 @@ def _fields(kb, pid: int) -> dict[str, Counter]:
 def bm25f(kb, pid: int, terms: dict[str, float], idf: dict[str, float]) -> float:
     """BM25F over the passage's fields, with field weights, saturation and a mild length norm."""
     fields = _fields(kb, pid)
+    text = fields["text"]
     score = 0.0
     for term, w in terms.items():
         tf = 0.0
-        for counts, factor in fields.values():
+        for name in ("title", "heading", "body"):
+            counts, factor = fields[name]
             n = counts.get(term)
+            if not n and name == "body" and term in text:
+                n = min(2, text.count(term))  # the question cut a word the tokenizer did not: still a match
             if n:
                 tf += n * factor
         if tf:
@@ -175,7 +181,8 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
     for n, (pid, score) in enumerate(hits):
         p = kb.passages[pid]
         if OWN_SCORE:
-            score = bm25f(kb, pid, terms, idf) + CUE_WEIGHT * len(set(strict) & set(p.cues.split()))
+            have = p.cues.split()
+            score = bm25f(kb, pid, terms, idf) + CUE_WEIGHT * sum(min(2, have.count(c)) for c in strict) / 2
         missing = sum(1 for c in strict if c not in p.cues.split())
         score *= CUE_PENALTY ** missing
         if n < RERANK_DEPTH:
