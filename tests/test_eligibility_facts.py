@@ -11,7 +11,8 @@ def _yuan(update):
 @pytest.mark.parametrize("text, program", [
     ("我们项目能报鲁班奖吗", "luban"), ("帮我看看能不能申请全过程咨询", "consulting"),
     ("我们班组能参加信得过班组活动吗", "trusted_team"), ("能报精品吗", "premium"), ("国优能报吗", "national"),
-    ("我们项目投资3亿能报创优吗", "quality"), ("化学工业优质精品工程", "premium"), ("资格评估", None),
+    ("我们项目投资3亿能报创优吗", "quality"), ("化学工业优质精品工程", "premium"),
+    ("资格评估", None),
     ("鲁班", "luban"), ("化工优质精品", "premium"), ("化工优质", "quality"), ("全过程", "consulting"),
 ])
 def test_program_is_recognised(text, program):
@@ -51,7 +52,8 @@ def test_a_bare_number_is_held_for_confirmation(text, asking, slot):
 
 @pytest.mark.parametrize("text, slot, value", [
     ("扩建", "build_type", "扩建"), ("是新建项目", "build_type", "新建"), ("不是新建，是改建", "build_type", "改建"),
-    ("技改项目", "build_type", "技术改造"), ("我们是改扩建，算扩建吗", "build_type", "改扩建"), ("改扩建", "build_type", "改扩建"), ("属于维修工程", "build_type", "维修"),
+    ("技改项目", "build_type", "技术改造"), ("我们是改扩建，算扩建吗", "build_type", "改扩建"),
+    ("改扩建", "build_type", "改扩建"), ("属于维修工程", "build_type", "维修"),
     ("还没开工", "stage", "拟建"), ("拟建", "stage", "拟建"), ("正在施工", "stage", "在建"),
     ("还没竣工", "stage", "未竣工"), ("去年已竣工", "stage", "已竣工"), ("已经投产了", "stage", "已竣工"),
     ("项目还没有批复", "approved", False), ("已经立项了", "approved", True), ("发改委核准了", "approved", True),
