@@ -62,6 +62,7 @@ class RemindersHandler(Handler):
         return ctx.state.get(msg.key, PENDING_KIND, max_idle=PENDING_TTL)
 
     def matches(self, msg: Message, ctx: Context) -> bool:
+        """Only our commands, and 「确认」/「取消」 while a broadcast awaits confirmation."""
         text = msg.text.strip()
         if _command(text):
             return True
@@ -69,6 +70,7 @@ class RemindersHandler(Handler):
         return bool((_CONFIRM.match(text) or _DROP.match(text)) and self._pending(msg, ctx) is not None)
 
     def handle(self, msg: Message, ctx: Context) -> Reply:
+        """Check the sender's rights, then run the command."""
         text = msg.text.strip()
         found = _command(text)
         name, m = found if found else (("confirm" if _CONFIRM.match(text) else "drop"), None)

@@ -40,6 +40,7 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
+        """Aware datetime in, UTC out."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -47,6 +48,7 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
     def process_result_value(self, value, dialect):
+        """Stored value back as an aware UTC datetime."""
         return aware(value).astimezone(timezone.utc) if value is not None else None
 
 

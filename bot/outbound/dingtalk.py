@@ -80,14 +80,17 @@ class DingTalkApi:
 
     @property
     def api(self) -> str:
+        """Base of the old-style API (robots, topapi)."""
         return self.config.dingtalk_api_base.rstrip("/")
 
     @property
     def openapi(self) -> str:
+        """Base of the new-style API (oauth2 tokens)."""
         return self.config.dingtalk_openapi_base.rstrip("/")
 
     @property
     def token_name(self) -> str:
+        """Key of this app's token in the shared cache."""
         return f"dingtalk:{self.config.dingtalk_app_key}"
 
     def _fetch_token(self) -> tuple[str, int]:

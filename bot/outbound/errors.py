@@ -38,6 +38,7 @@ class SendFailed(OutboundError):
 
     @property
     def retryable(self) -> bool:  # type: ignore[override]
+        """Only documented transient codes are worth another try."""
         return self.errcode in self.TRANSIENT
 
 
@@ -46,6 +47,7 @@ class TokenExpired(SendFailed):
 
     @property
     def retryable(self) -> bool:  # type: ignore[override]
+        """Always worth another try later."""
         return True
 
 
@@ -58,4 +60,5 @@ class RateLimited(SendFailed):
 
     @property
     def retryable(self) -> bool:  # type: ignore[override]
+        """Always worth another try later."""
         return True

@@ -67,10 +67,12 @@ class WeComApi:
 
     @property
     def base(self) -> str:
+        """API base URL without a trailing slash."""
         return self.config.wecom_api_base.rstrip("/")
 
     @property
     def token_name(self) -> str:
+        """Key of this app's token in the shared cache."""
         return f"wecom:{self.config.wecom_corp_id}:{self.config.wecom_agent_id}"
 
     def _fetch_token(self) -> tuple[str, int]:

@@ -78,6 +78,7 @@ class RateWindow:
 class _QuietHandler(WSGIRequestHandler):
     # The fake's access log would print tokens and keys from query strings.
     def log_request(self, *args, **kwargs) -> None:
+        """Log nothing."""
         pass
 
 
@@ -160,9 +161,11 @@ class FakeServer:
         return "ok" if self._tokens[token] > self.clock() else "expired"
 
     def route(self, request: Request, body: Any) -> tuple[str, int, dict]:  # pragma: no cover - abstract
+        """Answer one request: (kind, HTTP status, JSON body)."""
         raise NotImplementedError
 
     def kind_of(self, request: Request) -> str:  # pragma: no cover - abstract
+        """The kind of API a request is for."""
         raise NotImplementedError
 
     # --- WSGI ------------------------------------------------------------------------------------------------

@@ -71,9 +71,11 @@ class FakeDingTalk(FakeServer):
                     DINGTALK_APP_SECRET=self.app_secret, DINGTALK_AGENT_ID=self.agent_id)
 
     def kind_of(self, request: Request) -> str:
+        """The kind of API a request is for, from its path."""
         return ROUTES.get(request.path, "unknown")
 
     def route(self, request: Request, body: Any) -> tuple[str, int, dict]:
+        """Answer one request as the platform would: (kind, HTTP status, JSON body)."""
         kind = self.kind_of(request)
         if request.method != "POST":
             return kind, 405, {"errcode": 405, "errmsg": "method not allowed"}

@@ -55,9 +55,11 @@ class FakeWeCom(FakeServer):
                     WECOM_AGENT_ID=self.agent_id)
 
     def kind_of(self, request: Request) -> str:
+        """The kind of API a request is for, from its path."""
         return ROUTES.get(request.path, "unknown")
 
     def route(self, request: Request, body: Any) -> tuple[str, int, dict]:
+        """Answer one request as the platform would: (kind, HTTP status, JSON body)."""
         kind = self.kind_of(request)
         if kind == "token" and request.method == "GET":
             return kind, 200, self._gettoken(request.args)
