@@ -57,6 +57,7 @@ def test_a_bare_number_is_held_for_confirmation(text, asking, slot):
     ("还没开工", "stage", "拟建"), ("拟建", "stage", "拟建"), ("正在施工", "stage", "在建"),
     ("还没竣工", "stage", "未竣工"), ("去年已竣工", "stage", "已竣工"), ("已经投产了", "stage", "已竣工"),
     ("项目还没有批复", "approved", False), ("已经立项了", "approved", True), ("发改委核准了", "approved", True),
+    ("立项批复拿到了", "approved", True), ("审批已经通过", "approved", True), ("批复还没下来", "approved", False),
     ("不具备独立生产能力", "independent", False), ("能独立运行", "independent", True),
     ("我们不是会员", "member", False), ("我们是会员单位", "member", True),
     ("这是个住宅项目", "chemical", False), ("煤化工项目", "chemical", True), ("不是化工项目", "chemical", False),
