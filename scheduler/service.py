@@ -42,6 +42,7 @@ class SchedulerService:
         self._worker_stop = threading.Event()
         self._worker: threading.Thread | None = None
         self._stop = threading.Event()
+        self._standing_by = False
         self._thread = threading.Thread(target=self._run, name="scheduler-lease", daemon=True)
 
     @property
@@ -64,6 +65,9 @@ class SchedulerService:
                 elif not held and self.is_owner:
                     log.warning("scheduler lease lost to another process; stepping down")
                     self._step_down()
+                elif not held and not self._standing_by:
+                    log.info("another process holds the scheduler lease; standing by")
+                self._standing_by = not held
             except Exception:  # noqa: BLE001 - the heartbeat is the edge: it must outlive a bad moment
                 log.exception("scheduler heartbeat failed; trying again")
                 if self.is_owner:
