@@ -1,6 +1,7 @@
 """The knowledge base: documents and passages in the database, searched through a per-process index."""
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -78,7 +79,7 @@ class KnowledgeBase:
         """Open the knowledge base stored in the database, loading the bundled corpus on first start."""
         kb = cls(sessions, data_dir)
         kb._load_bundled(corpus_dir)
-        kb._retokenize_if_stale()
+        kb._retokenize_if_stale(corpus_dir)
         kb._build()
         return kb
 
@@ -109,18 +110,30 @@ class KnowledgeBase:
                 )
                 s.add(doc)
                 s.add_all(_rows_for(doc, parse_document(doc.id, path.read_text(encoding="utf-8")), self.data_dir))
-            store.set_meta(s, "tokenizer", load_lexicon(self.data_dir).fingerprint)
+            store.set_meta(s, "tokenizer", self._fingerprint(corpus_dir))
             store.set_meta(s, "generation", str(time.time()))
             s.commit()
             log.info("loaded the bundled corpus from %s", corpus_dir)
 
-    def _retokenize_if_stale(self) -> None:
-        """Rebuild stored tokens when the dictionary or synonyms were edited since they were computed."""
-        fingerprint = load_lexicon(self.data_dir).fingerprint
+    def _fingerprint(self, corpus_dir: Path) -> str:
+        meta = corpus_dir / "documents.json"
+        extra = hashlib.sha1(meta.read_bytes()).hexdigest()[:12] if meta.exists() else ""
+        return f"{load_lexicon(self.data_dir).fingerprint[:28]}:{extra}"
+
+    def _retokenize_if_stale(self, corpus_dir: Path = CORPUS_DIR) -> None:
+        """Rebuild stored tokens when the word lists or the bundled metadata were edited since they were computed."""
+        fingerprint = self._fingerprint(corpus_dir)
         with self.sessions() as s:
             if store.get_meta(s, "tokenizer") == fingerprint:
                 return
+            meta_path = corpus_dir / "documents.json"
+            meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
             docs = {d.id: d for d in store.all_documents(s)}
+            for doc_id, doc in docs.items():
+                if doc.bundled and doc_id in meta:  # titles and keywords follow documents.json
+                    info = meta[doc_id]
+                    doc.title = info.get("title", doc.title)
+                    doc.keywords = info.get("keywords", doc.keywords)
             for doc_id, doc in docs.items():
                 rows = [p for p in store.all_passages(s) if p.doc_id == doc_id]
                 fresh = _rows_for(doc, [Passage(doc_id, p.ref, p.path, p.text, p.ord) for p in rows], self.data_dir)

@@ -13,7 +13,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-TOKENIZER_VERSION = "9"  # bump when index_tokens changes, so stored tokens are rebuilt
+TOKENIZER_VERSION = "10"  # bump when index_tokens changes, so stored tokens are rebuilt
 
 # Question cues and the passage features they point at ("多少钱" → a passage that names an amount).
 QUERY_CUES = {
@@ -34,7 +34,8 @@ PASSAGE_CUES = {
     "qdate": r"\d{1,2}\s*月(\s*\d{1,2}\s*日)?|\d{4}\s*年|起施行|起实行|之日起",
     "qcontact": r"\d{3,4}-\d{7,8}|QQ|联系人|联系方式|电话",
     "qemail": r"[\w.-]+@[\w-]+\.[\w.]+|邮箱",
-    "qbody": r"由[^，。；]{1,30}(负责|承担|组织|牵头|审定|解释|实施|推荐)|责任单位",
+    "qbody": r"由[^，。；]{1,30}(负责|承担|组织|牵头|审定|解释|实施|推荐)|责任单位|"
+             r"(秘书处|管理局|协会|部门|政府)[^，。；]{0,12}(负责|组织|牵头|审定|解释|实施)",
     "qpercent": r"\d+(\.\d+)?\s*%|百分之|比例",
     "qcount": r"\d+\s*(-\s*\d+)?\s*(名|个|人|项)|[一二三四五六七八九十两]+(个|项|名|次)",
     "qscore": r"\d+\s*分(?!之)",
@@ -211,7 +212,10 @@ def query_terms(question: str, vocab: set[str], data_dir: Path = DATA_DIR,
         terms[w] = max(terms[w], SUBWORD_WEIGHT if covered else WORD_WEIGHT)
     for group in lex.groups:
         if any(w in q for w in group) and group[0] in vocab:
-            terms[group[0]] = max(terms[group[0]], WORD_WEIGHT)
+            weight = max([terms.pop(w) for w in group[1:] if w in terms] + [terms[group[0]], WORD_WEIGHT])
+            # The canonical word stands for the whole group (the index adds it wherever a member stands), so the
+            # literal member is not counted a second time.
+            terms[group[0]] = weight
     for left, right in lex.directed:
         if any(w in q for w in left):
             for w in right:
