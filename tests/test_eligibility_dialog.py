@@ -241,3 +241,10 @@ def test_an_amount_of_unknown_kind_is_asked_about_then_asked_for_separately(test
     assert asking(r) == "investment"
     r = testbot.say("6亿")
     assert asking(r) == "independent"
+
+
+def test_a_positive_verdict_also_names_the_higher_programs_met(testbot):
+    r = testbot.say("我们是会员单位，扩建的乙烯装置，投资概算8.5亿，已核准，在建，能独立生产，能报化工优质工程吗")
+    v = verdict(r)
+    assert v["eligible"] is True and "同时符合：化学工业优质精品工程、全过程质量控制专项咨询服务" in r.text
+    assert {"program": "化学工业优质精品工程", "eligible": True} in v["alternatives"]

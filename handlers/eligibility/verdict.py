@@ -78,8 +78,7 @@ def verdict_data(ev: Evaluation) -> dict[str, Any]:
         "program": ev.program.name,
         "program_id": ev.program.id,
         "eligible": ev.eligible,
-        "alternatives": [{"program": name, "eligible": ok} for name, ok in
-                         (alternatives(ev.program.id, ev.facts) if ev.eligible is not True else [])],
+        "alternatives": [{"program": name, "eligible": ok} for name, ok in alternatives(ev.program.id, ev.facts)],
         "conditions": [
             {"name": c.name, "status": SELF_CHECK if c.self_check else r.status, "ref": c.ref_full(),
              "detail": r.detail}
@@ -114,14 +113,14 @@ def render(ev: Evaluation, facts: dict[str, Any]) -> str:
     checks = [f"{c.brief or c.name}（{c.ref_short()}）" for c, r in ev.results if c.self_check]
     if checks:
         lines.append("📝 请自查（由申报单位自行判断，不影响结论）：" + "；".join(checks))
-    if ev.eligible is not True:
-        others = alternatives(ev.program.id, facts)
-        met = [name for name, ok in others if ok]
-        open_ = [name for name, ok in others if ok is None]
-        if met:
-            lines.append("按已知条件，可以申报：" + "、".join(met) + "。")
-        if open_ and ev.eligible is False:
-            lines.append("按已知条件尚未排除：" + "、".join(open_) + "（可发送其名称继续评估）。")
+    others = alternatives(ev.program.id, facts)
+    met = [name for name, ok in others if ok]
+    open_ = [name for name, ok in others if ok is None]
+    if met:
+        lead = "~按已知条件，同时符合：" if ev.eligible else "按已知条件，可以申报："
+        lines.append(lead + "、".join(met) + "。")
+    if open_ and ev.eligible is False:
+        lines.append("按已知条件尚未排除：" + "、".join(open_) + "（可发送其名称继续评估）。")
     for note in ev.program.notes:
         lines.append(f"~提示：{note.text}（{note.ref.short()}）")
     lines.append("~信息有误可直接更正（如「不对，投资是5亿」）；发送「取消」结束评估。")
