@@ -1,4 +1,4 @@
-"""Reminder sub-commands: ``reminders list|add|remove|due|send-due|run`` and ``targets list|add|remove``."""
+"""Reminder sub-commands: ``reminders list|add|remove|due|send-due|status|run``, ``targets list|add|remove``."""
 from __future__ import annotations
 
 import json
@@ -115,6 +115,27 @@ def cmd_send_due(args) -> int:
     return 0 if not stats.failed else 1
 
 
+def cmd_status(args) -> int:
+    """Print outbox counts by state and the latest failures."""
+    from sqlalchemy import func, select
+
+    from scheduler.models import FAILED, OutboxRow, Target
+    from scheduler.targets import describe
+
+    rt = _runtime()
+    with rt.sessions() as s:
+        counts = dict(s.execute(select(OutboxRow.state, func.count()).group_by(OutboxRow.state)).all())
+        failed = list(s.scalars(select(OutboxRow).where(OutboxRow.state == FAILED)
+                                .order_by(OutboxRow.id.desc()).limit(args.limit)))
+        targets = {t.id: t for t in s.scalars(select(Target).where(Target.id.in_([r.target_id for r in failed])))}
+    names = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "失败", "skipped": "已跳过"}
+    print("，".join(f"{label} {counts.get(state, 0)} 条" for state, label in names.items()))
+    for row in failed:
+        who = describe(targets[row.target_id]) if row.target_id in targets else f"#{row.target_id}"
+        print(f"失败 {row.key}（尝试 {row.attempts} 次）→ {who}：{row.last_error}")
+    return 0
+
+
 def cmd_run(args) -> int:
     """Run the scheduler and the outbox worker in this process until interrupted."""
     import signal
@@ -197,6 +218,9 @@ def register(sub) -> None:
         else:
             p.add_argument("--max-wait", type=float, default=120.0, help="最多等待限流或重试的秒数")
         p.set_defaults(func=func)
+    p = rem.add_parser("status", help="发送队列概况与最近的失败")
+    p.add_argument("--limit", type=int, default=10)
+    p.set_defaults(func=cmd_status)
     p = rem.add_parser("run", help="运行提醒调度与发送（多进程时只有一个持有租约）")
     p.add_argument("--poll", type=float, default=1.0, help="检查待发消息的间隔秒数")
     p.set_defaults(func=cmd_run)

@@ -64,6 +64,16 @@ def test_send_due_sends_once_even_when_run_twice(cli):
     assert "还有 7 天" in ding.delivered("robot")[0].body["markdown"]["text"]
     code, out, _ = run("reminders", "due", "--at", "2025-05-23T09:00+08:00")
     assert "没有到期的提醒" in out
+    assert "已发送 2 条" in run("reminders", "status")[1]
+
+
+def test_status_shows_failures_with_masked_targets(cli):
+    run, wecom, _ = cli
+    run("targets", "add", "wecom_robot", "--key", "unknown-robot-key-123456")
+    code, out, _ = run("reminders", "send-due", "--at", "2025-05-30T09:00+08:00")
+    assert code == 1 and "失败 1 条" in out
+    out = run("reminders", "status")[1]
+    assert "失败 1 条" in out and "93000" in out and "unknown-robot-key-123456" not in out
 
 
 def test_reminders_add_list_remove_and_bad_input(cli):
