@@ -65,8 +65,6 @@ def queue_occurrence(sessions: sessionmaker, reminder_id: int, occurrence_at: da
             return due
         if lateness > grace:
             due.status = "skipped"
-            log.warning("reminder %s of %s missed by %s (grace %s): skipped", rem.id, fmt_local(occurrence_at),
-                        lateness, grace)
         else:
             due.status = "late" if due.late else "queued"
             for target in _targets(s):
@@ -88,7 +86,10 @@ def queue_occurrence(sessions: sessionmaker, reminder_id: int, occurrence_at: da
             s.rollback()  # another process handled this occurrence first
             due.status, due.deliveries, due.targets = "already", 0, []
             return due
-    if due.status != "skipped":
+    if due.status == "skipped":
+        log.warning("reminder %s of %s missed by %s (grace %s): skipped", due.reminder_id, fmt_local(occurrence_at),
+                    lateness, grace)
+    else:
         log.info("reminder %s of %s queued for %s targets%s", due.reminder_id, fmt_local(occurrence_at),
                  due.deliveries, " (late)" if due.late else "")
     return due
