@@ -84,6 +84,12 @@ def test_short_answers_fill_the_pending_question(text, asking, value):
     assert extract(text, asking=asking).updates[asking] == value
 
 
+@pytest.mark.parametrize("text, asking", [("由中国化工施工企业协会推荐", None), ("中国化工施工企业协会", "recommender"),
+                                          ("推荐单位是中国化工施工企业协会", None)])
+def test_the_chemical_association_is_a_recommender_too(text, asking):
+    assert extract(text, asking=asking).updates["recommender"]["match"] == "中国化工施工企业协会"
+
+
 def test_recommender_from_a_sentence_or_an_answer():
     listed = extract("由广东建筑业协会推荐").updates["recommender"]
     assert listed["match"] == "广东省建筑业协会"

@@ -170,7 +170,7 @@ def extract(text: str, asking: str | None = None, program: str | None = None) ->
         "team_unit": _team_unit(body, asking),
         "plan": d.last_match(body, d.PLAN),
         "accident": d.last_match(body, d.ACCIDENT),
-        "recommender": _recommender(body, asking),
+        "recommender": _recommender(text, asking),  # unit names may contain 「化工」, so read the full text
     }
     out.updates.update({k: v for k, v in found.items() if v is not None})
     if asking and not out.updates and not out.bare:
