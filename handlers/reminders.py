@@ -108,7 +108,7 @@ class RemindersHandler(Handler):
                      f"届时将发送给当前的 {n} 个接收方。")
 
     def _cancel(self, msg: Message, ctx: Context, rest: str) -> Reply:
-        if not rest.isdigit():
+        if not (rest.isdecimal() and len(rest) <= 9):
             return Reply("请写明要取消的提醒编号，例如：取消提醒 3。发送「提醒列表」查看编号。")
         rem = cancel_reminder(ctx.sessions, int(rest))
         if rem is None:
@@ -190,7 +190,7 @@ class RemindersHandler(Handler):
         return Reply(("已添加接收方：" if created else "该群机器人已在接收方中：") + describe_target(target))
 
     def _remove_target(self, msg: Message, ctx: Context, rest: str) -> Reply:
-        if not rest.isdigit():
+        if not (rest.isdecimal() and len(rest) <= 9):
             return Reply("请写明要移除的接收方编号，例如：移除接收方 2。发送「接收方列表」查看编号。")
         target = remove_target(ctx.sessions, int(rest))
         if target is None:

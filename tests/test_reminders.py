@@ -100,6 +100,9 @@ def test_add_list_and_cancel_reminders(admin, services):
     ("新增提醒 2025-13-40 09:00 交材料", "无法识别的时间"),
     ("新增提醒 2025-05-01 09:00 已经过去", "已经过去"),
     ("取消提醒 三", "请写明要取消的提醒编号"),
+    ("取消提醒 ²", "请写明要取消的提醒编号"),
+    ("取消提醒 99999999999999999999", "请写明要取消的提醒编号"),
+    ("移除接收方 abc", "请写明要移除的接收方编号"),
 ])
 def test_bad_reminder_commands_get_a_clear_chinese_answer(admin, command, expected):
     assert expected in admin.say(command).text
