@@ -18,6 +18,8 @@ CUE_PENALTY = 0.7
 RERANK_DEPTH = 12
 COMMON_SHARE = 0.25
 DOC_BOOST = 1.4
+PHRASE_WEIGHT = 1.0
+PHRASE_CAP = 4
 OWN_SCORE = True
 FIELD_WEIGHTS = {"title": 0.5, "heading": 1.0, "body": 1.0}
 FIELD_B = {"title": 0.0, "heading": 0.3, "body": 0.75}
@@ -170,6 +172,18 @@ def bm25f(kb, pid: int, terms: dict[str, float], idf: dict[str, float]) -> float
     return score
 
 
+def longest_shared(q: str, text: str, start: int = 3) -> int:
+    """Length of the longest run of the question that stands verbatim in the passage (0 below ``start``)."""
+    best = 0
+    n = len(q)
+    for i in range(n):
+        length = max(best + 1, start)
+        while i + length <= n and q[i:i + length] in text:
+            best = length
+            length += 1
+    return best
+
+
 def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[str]) -> list[tuple[int, float]]:
     """Reorder the index's candidates by how well their best sentence answers, and by the question's cues."""
     strict = [c for c in cues if c in STRICT_CUES]
@@ -186,6 +200,8 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
         missing = sum(1 for c in strict if c not in p.cues.split())
         score *= CUE_PENALTY ** missing
         if n < RERANK_DEPTH:
+            shared = longest_shared(q, _fields(kb, pid)["text"])
+            score += PHRASE_WEIGHT * min(PHRASE_CAP, max(0, shared - 2))
             score *= (SENTENCE_BASE + best_sentence(kb, p.text, weights, strict)) ** SENTENCE_POWER
         else:
             score *= SENTENCE_BASE ** SENTENCE_POWER

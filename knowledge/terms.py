@@ -13,7 +13,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-TOKENIZER_VERSION = "10"  # bump when index_tokens changes, so stored tokens are rebuilt
+TOKENIZER_VERSION = "11"  # bump when index_tokens changes, so stored tokens are rebuilt
 
 # Question cues and the passage features they point at ("多少钱" → a passage that names an amount).
 QUERY_CUES = {
@@ -21,7 +21,7 @@ QUERY_CUES = {
     "qdate": r"什么时候|何时|几月|几号|哪天|哪一天|日期|时间|截止|期限|多久|哪年|哪一年|施行|生效",
     "qcontact": r"电话|联系|找谁|问谁|咨询谁|qq|热线|手机",
     "qemail": r"邮箱|邮件|email|e-mail|发到哪|发给谁|发送到",
-    "qbody": r"谁|哪个部门|哪个单位|哪家|什么部门|什么单位|由谁",
+    "qbody": r"(?<![找问])谁|哪个部门|哪个单位|哪家|什么部门|什么单位|由谁",
     "qpercent": r"比例|百分之|占比|多少%|百分比|名额|不超过多少",
     "qcount": r"几名|几人|多少人|几位|多少名|几次|几个人|几个专家",
     "qscore": r"几分|多少分|满分|分值|打分|加分|扣分|得分",
@@ -32,8 +32,9 @@ QUERY_CUES = {
 PASSAGE_CUES = {
     "qamount": r"\d[\d.]*\s*(万元|亿元|元)|奖金|费用",
     "qdate": r"\d{1,2}\s*月(\s*\d{1,2}\s*日)?|\d{4}\s*年|起施行|起实行|之日起",
-    "qcontact": r"\d{3,4}-\d{7,8}|QQ|联系人|联系方式|电话",
-    "qemail": r"[\w.-]+@[\w-]+\.[\w.]+|邮箱",
+    # Only real numbers and addresses: a form's empty 「联系人：  电话：」 answers nothing.
+    "qcontact": r"\d{3,4}-\d{7,8}|(?<!\d)1\d{10}(?!\d)|QQ\s*群?\s*[：:]?\s*\d{5,}",
+    "qemail": r"[\w.-]+@[\w-]+\.[\w.]+",
     "qbody": r"由[^，。；]{1,30}(负责|承担|组织|牵头|审定|解释|实施|推荐)|责任单位|"
              r"(秘书处|管理局|协会|部门|政府)[^，。；]{0,12}(负责|组织|牵头|审定|解释|实施)",
     "qpercent": r"\d+(\.\d+)?\s*%|百分之|比例",
