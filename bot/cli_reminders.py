@@ -15,6 +15,15 @@ def _runtime():
     return rt
 
 
+def _row_id(text: str) -> int:
+    """An id as typed on the command line; argparse shows the Chinese message on error."""
+    import argparse
+
+    if not (text.isdecimal() and 0 < int(text) < 2**31):
+        raise argparse.ArgumentTypeError(f"编号应为正整数，收到「{text}」")
+    return int(text)
+
+
 def _fail(message: str) -> int:
     print(message, file=sys.stderr)
     return 2
@@ -208,7 +217,7 @@ def register(sub) -> None:
     p.add_argument("--source", default="", help="依据（文件与条款）")
     p.set_defaults(func=cmd_add)
     p = rem.add_parser("remove", help="取消提醒")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=_row_id)
     p.set_defaults(func=cmd_remove)
     for name, func, text in (("due", cmd_due, "预览某时刻将发出的提醒"), ("send-due", cmd_send_due, "发送某时刻到期的提醒")):
         p = rem.add_parser(name, help=text)
@@ -242,5 +251,5 @@ def register(sub) -> None:
     p.add_argument("--userids", help="钉钉用户 ID，逗号分隔")
     p.set_defaults(func=cmd_targets_add)
     p = tgt.add_parser("remove", help="移除接收方")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=_row_id)
     p.set_defaults(func=cmd_targets_remove)
