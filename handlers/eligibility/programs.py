@@ -52,6 +52,7 @@ class Program:
     conditions: tuple[Condition, ...]
     notes: tuple[Note, ...] = ()
     family: str = "project"  # programs of one family share facts, so their verdicts can be compared
+    fix_example: str = "不对，投资是5亿"  # shown with the verdict: how to correct a fact
 
 
 def _member(ref: Ref) -> Condition:
@@ -66,7 +67,8 @@ def _project_conditions(ref: Ref, invest_min: int, contract_min: int, limits: st
         Condition("amount", limits, (ref,), amount_or(invest_min, contract_min)),
         Condition("independent", "具有独立生产能力或使用功能", (ref,),
                   fact_is("independent", "具有", "不具有独立生产能力或使用功能")),
-        Condition("build_type", "新建或扩建项目", (ref,), one_of("build_type", BUILD_TYPES_OK, BUILD_TYPE_UNCLEAR)),
+        Condition("build_type", "新建或扩建项目", (ref,), one_of("build_type", BUILD_TYPES_OK, BUILD_TYPE_UNCLEAR,
+                                                                   why="不属于新建或扩建")),
     )
 
 
@@ -100,7 +102,7 @@ CONSULTING = Program(
                   fact_is("chemical", "化工工程项目", "不是化工工程项目")),
     ) + _project_conditions(_consult("第八条"), 5 * YI, 5000 * WAN, "投资额5亿元或合同额5000万元以上") + (
         Condition("stage", "拟建或在建项目（未竣工）", (_consult("第八条"),),
-                  one_of("stage", {"拟建", "在建", "未竣工"})),
+                  one_of("stage", {"拟建", "在建", "未竣工"}, why="：只受理拟建和在建项目")),
         Condition("goals", "质量目标明确；注重科技创新和新技术应用；践行绿色建造理念", (_consult("第九条"),),
                   applicant_judges, self_check=True, brief="质量目标明确、注重科技创新、践行绿色建造"),
         Condition("influence", "在本行业具有一定的影响力、代表性和先进性", (_consult("第十条"),),
@@ -115,7 +117,8 @@ TRUSTED_TEAM = Program(
     (NOTICE_DOC[1], TEAM_DOC[1]),
     (
         Condition("team_unit", "企业最基础的正式组织单元（施工班组、项目部、职能部门等基层组织）",
-                  (_notice("四（一）"), _team("第二条")), one_of("team_unit", BASIC_UNITS)),
+                  (_notice("四（一）"), _team("第二条")), one_of("team_unit", BASIC_UNITS,
+                                                                          why="不是企业最基础的正式组织单元（可由其所在的班组、项目部参加）")),
         Condition("plan", "制定了本班组的活动计划、实施方案", (_team("第六条"),),
                   fact_is("plan", "已制定", "尚未制定活动计划和实施方案")),
         Condition("accident", "班组近三年无质量、安全、环保事故", (_team("第六条（五）"),),
@@ -133,6 +136,7 @@ TRUSTED_TEAM = Program(
     ),
     (Note("2024年活动于5月1日至30日由各地方（行业）协会推荐，并组织企业网上申报；其他年份以当年通知为准。", _notice("二（一）")),),
     family="team",
+    fix_example="不对，近三年没有事故",
 )
 
 

@@ -87,8 +87,9 @@ def fact_absent(slot: str, yes: str, no: str) -> Callable[[dict], Check]:
     return check
 
 
-def one_of(slot: str, accept: set[str], unclear: dict[str, str] | None = None) -> Callable[[dict], Check]:
-    """Met when the fact is one of ``accept``; ``unclear`` values stay unknown with their explanation."""
+def one_of(slot: str, accept: set[str], unclear: dict[str, str] | None = None,
+           why: str = "不符合") -> Callable[[dict], Check]:
+    """Met when the fact is one of ``accept``; ``unclear`` values stay unknown; others fail with ``why``."""
     unclear = unclear or {}
 
     def check(facts: dict) -> Check:
@@ -101,7 +102,7 @@ def one_of(slot: str, accept: set[str], unclear: dict[str, str] | None = None) -
             return Check(MET, f"「{value}」")
         if value in unclear:
             return Check(UNKNOWN, f"「{value}」：{unclear[value]}")
-        return Check(NOT_MET, f"「{value}」不符合")
+        return Check(NOT_MET, f"「{value}」{why}")
 
     return check
 

@@ -123,5 +123,5 @@ def render(ev: Evaluation, facts: dict[str, Any]) -> str:
         lines.append("按已知条件尚未排除：" + "、".join(open_) + "（可发送其名称继续评估）。")
     for note in ev.program.notes:
         lines.append(f"~提示：{note.text}（{note.ref.short()}）")
-    lines.append("~信息有误可直接更正（如「不对，投资是5亿」）；发送「取消」结束评估。")
+    lines.append(f"~信息有误可直接更正（如「{ev.program.fix_example}」）；发送「取消」结束评估。")
     return fit_bytes(lines)
