@@ -1,6 +1,7 @@
 """Scripted dialogs through a real ``python -m bot chat --json`` subprocess."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +9,27 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory) -> Path:
+    """A database with the knowledge base already loaded, so each chat process starts in about a second."""
+    from bot.config import Config
+    from bot.services import build_services
+
+    path = tmp_path_factory.mktemp("template") / "bot.db"
+    build_services(Config.from_env(env={}, database_url=f"sqlite:///{path}")).engine.dispose()
+    return path
+
+
+@pytest.fixture
+def db_url(tmp_path, template_db) -> str:
+    """A fresh copy of the template database for one test."""
+    for suffix in ("", "-wal", "-shm"):
+        src = template_db.with_name(template_db.name + suffix)
+        if src.exists():
+            shutil.copy(src, tmp_path / ("bot.db" + suffix))
+    return f"sqlite:///{tmp_path / 'bot.db'}"
 
 
 def chat(db_url: str, *lines: str, user: str = "pm1", as_json: bool = True) -> list:
