@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
@@ -30,11 +30,45 @@ class Outcome:
 class _Run:
     """One handler run; the waiting request and the run agree under a lock on who delivers the answer."""
 
+    __slots__ = ("lock", "done", "reply", "abandoned")
+
     def __init__(self):
         self.lock = threading.Lock()
-        self.done = threading.Event()
+        self.done = threading.Lock()  # held until the reply is there: a bare lock is the cheapest one-shot signal
+        self.done.acquire()
         self.reply: Reply | None = None
         self.abandoned = False
+
+
+class _Workers:
+    """A fixed set of daemon threads fed by a queue; lighter per job than a ThreadPoolExecutor."""
+
+    def __init__(self, size: int):
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.threads = [threading.Thread(target=self._loop, name=f"answer-{i}", daemon=True) for i in range(size)]
+        for t in self.threads:
+            t.start()
+
+    def _loop(self) -> None:
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            try:
+                job()
+            except Exception:  # the edge of a worker thread: one failed job (e.g. the DB is down) must not kill it
+                log.exception("background answer job failed")
+
+    def submit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on a worker thread."""
+        self.jobs.put(fn)
+
+    def close(self) -> None:
+        """Finish the queued jobs, then stop the threads."""
+        for _ in self.threads:
+            self.jobs.put(None)
+        for t in self.threads:
+            t.join(timeout=30)
 
 
 class Answerer:
@@ -43,7 +77,7 @@ class Answerer:
     def __init__(self, services, max_workers: int = 16):
         self.services = services
         self.dedup = DedupStore.for_url(services.config.database_url, services.engine, services.clock)
-        self.pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="answer")
+        self.pool = _Workers(max_workers)
 
     def answer(self, msg: Message, wait: float, late: LateSender) -> Outcome:
         """Answer ``msg`` inline if ready within ``wait`` seconds, else hand it to ``late`` when it is."""
@@ -61,8 +95,8 @@ class Answerer:
 
     def _run_now(self, msg: Message, wait: float, late: LateSender, record: bool) -> Outcome:
         run = _Run()
-        self.pool.submit(self._work, msg, run, late, record)
-        run.done.wait(wait)
+        self.pool.submit(lambda: self._work(msg, run, late, record))
+        run.done.acquire(timeout=wait)
         with run.lock:
             if run.reply is None:
                 run.abandoned = True
@@ -75,7 +109,7 @@ class Answerer:
         with run.lock:
             run.reply = reply
             pushed = run.abandoned
-            run.done.set()
+            run.done.release()
         if record:
             self.dedup.finish(msg.channel, msg.msg_id, reply.to_json(), PUSHED if pushed else INLINE)
         if pushed:
@@ -100,4 +134,4 @@ class Answerer:
 
     def close(self) -> None:
         """Wait for running answers to finish."""
-        self.pool.shutdown(wait=True)
+        self.pool.close()

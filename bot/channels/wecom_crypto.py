@@ -8,9 +8,8 @@ import secrets
 import struct
 import time
 
-from wechatpy.enterprise.crypto import WeChatCrypto
+from wechatpy.enterprise.crypto import PrpCrypto, WeChatCrypto
 from wechatpy.enterprise.exceptions import InvalidCorpIdException
-from wechatpy.exceptions import InvalidSignatureException
 
 from bot.channels.safety import Rejected, cdata
 
@@ -23,6 +22,13 @@ def signature(token: str, timestamp: str, nonce: str, encrypt: str) -> str:
     return hashlib.sha1("".join(sorted([token, timestamp, nonce, encrypt])).encode("utf-8")).hexdigest()
 
 
+class _Prp(PrpCrypto):
+    """wechatpy's AES framing, with the 16 random leading bytes drawn from the OS generator."""
+
+    def get_random_string(self):
+        return secrets.token_hex(8)
+
+
 class WeComCrypto:
     """Verifies, decrypts and encrypts WeCom callback payloads for one corp and app."""
 
@@ -32,6 +38,9 @@ class WeComCrypto:
         except (AssertionError, binascii.Error, ValueError):
             raise ValueError("WECOM_AES_KEY must be the 43-character EncodingAESKey") from None
         self._token = token
+        self._corp_id = corp_id
+        # One cipher object for the process: wechatpy would rebuild it for every message.
+        self._prp = _Prp(self._crypto.key)
         self._now = now
 
     def verify(self, msg_signature: str, timestamp: str, nonce: str, encrypt: str) -> None:
@@ -50,12 +59,9 @@ class WeComCrypto:
         """Verify then decrypt; a wrong AES key, CorpID or broken ciphertext is a 400."""
         self.verify(msg_signature, timestamp, nonce, encrypt)
         try:
-            # wechatpy repeats the signature check with `!=`; ours above already passed in constant time.
-            return self._crypto.decrypt_message({"Encrypt": encrypt}, msg_signature, timestamp, nonce)
+            return self._prp.decrypt(encrypt, self._corp_id)
         except InvalidCorpIdException:
             raise Rejected(400, "解密失败：CorpID 不匹配") from None
-        except InvalidSignatureException:
-            raise Rejected(403, "签名校验失败") from None
         except (ValueError, TypeError, IndexError, struct.error, binascii.Error, UnicodeDecodeError):
             raise Rejected(400, "解密失败：密文无效或 EncodingAESKey 不匹配") from None
 
@@ -63,8 +69,10 @@ class WeComCrypto:
         """Encrypt a passive reply into WeCom's outer envelope, signed with a fresh nonce and timestamp."""
         nonce = secrets.token_hex(8)
         timestamp = str(int(self._now()))
-        envelope = self._crypto.encrypt_message(inner_xml, nonce, timestamp)
-        return envelope
+        encrypt = self._prp.encrypt(inner_xml, self._corp_id).decode("ascii")
+        sig = signature(self._token, timestamp, nonce, encrypt)
+        return (f"<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt><MsgSignature><![CDATA[{sig}]]></MsgSignature>"
+                f"<TimeStamp>{timestamp}</TimeStamp><Nonce><![CDATA[{nonce}]]></Nonce></xml>")
 
 
 def text_reply_xml(to_user: str, from_corp: str, content: str, created: int) -> str:
