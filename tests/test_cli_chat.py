@@ -95,3 +95,31 @@ def test_users_are_kept_apart(db_url):
 def test_plain_text_mode_prints_the_reply_text(db_url):
     out = chat(db_url, "资格评估", as_json=False)
     assert "请问要评估哪一项" in out and not out.lstrip().startswith("{")
+
+
+def _age_state(db_url: str, user: str, minutes: int) -> None:
+    """Make the stored check look idle for ``minutes``, as if that much time had passed since the last message."""
+    from datetime import datetime, timedelta, timezone
+
+    from bot.clock import FrozenClock
+    from bot.db import init_db, make_engine
+    from bot.state import StateStore
+
+    engine = make_engine(db_url)
+    past = datetime.now(timezone.utc) - timedelta(minutes=minutes)
+    store = StateStore(init_db(engine), FrozenClock(past))
+    key = ("cli", user, user)
+    data = store.get(key, "eligibility")
+    data["at"] = past.isoformat()
+    store.put(key, "eligibility", data)
+    engine.dispose()
+
+
+def test_a_check_idle_for_more_than_30_minutes_has_expired(db_url):
+    chat(db_url, "我们项目能报鲁班奖吗", "是的")
+    _age_state(db_url, "pm1", minutes=29)
+    (kept,) = chat(db_url, "已批复")
+    assert kept["eligibility"]["asking"] == "investment"
+    _age_state(db_url, "pm1", minutes=31)
+    (late,) = chat(db_url, "投资3亿")
+    assert "超过30分钟" in late["text"] and "eligibility" not in late and "verdict" not in late
