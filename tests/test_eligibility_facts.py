@@ -100,3 +100,9 @@ def test_recommender_from_a_sentence_or_an_answer():
 def test_questions_in_between_give_no_facts():
     for text in ("第八条怎么说的", "创优申请表什么时候交", "近三年是指哪三年"):
         assert not extract(text, asking="investment").updates
+
+
+@pytest.mark.parametrize("text, program", [("1", "quality"), ("2", "premium"), ("第三个", "luban"), ("选4", "consulting"),
+                                           ("第5项", "trusted_team"), ("6", None), ("鲁班", "luban")])
+def test_the_program_menu_is_answered_by_number_or_name(text, program):
+    assert extract(text, asking="program").program == program

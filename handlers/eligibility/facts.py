@@ -137,8 +137,9 @@ def _answer(text: str, asking: str) -> Any:
             return "contract"
         return DECLINED if d.DONT_KNOW.search(short) else None
     if asking == "program":
-        m = re.fullmatch(r"\s*([1-9])\s*[.、。]?\s*", short)
-        return MENU[int(m.group(1)) - 1] if m and int(m.group(1)) <= len(MENU) else None
+        m = re.fullmatch(r"\s*(?:选|选择)?第?\s*([1-9一二三四五六七八九])\s*(?:个|项|条)?\s*[.、。]?\s*", short)
+        n = "123456789一二三四五六七八九".index(m.group(1)) % 9 if m else -1
+        return MENU[n] if 0 <= n < len(MENU) else None
     if asking in AMOUNT_SLOTS and d.NOTHING.match(short):
         return NONE
     if d.DONT_KNOW.search(short) or (asking == "recommender" and d.NO.match(short)):
