@@ -72,3 +72,13 @@ def test_the_gateway_ping_is_answered(stream_bot):
     ping = gateway.push_ping()
     ack = gateway.ack_for(ping)
     assert ack is not None and ack["code"] == 200
+
+
+def test_stream_command_refuses_to_start_without_credentials(tmp_path, capsys, monkeypatch):
+    from bot.cli import main
+
+    for name in ("DINGTALK_APP_KEY", "DINGTALK_APP_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
+    assert main(["stream"]) == 2
+    assert "DINGTALK_APP_KEY" in capsys.readouterr().out

@@ -115,3 +115,20 @@ def test_a_long_answer_is_split_at_sentences_first_part_passive_rest_by_app_mess
     full = "".join(parts)
     assert "第1句：" in parts[0] and "第120句：" in full and full.index("第119句") < full.index("第120句")
     assert full.count("优质工程的投资额") == 120
+
+
+def test_dedup_holds_on_postgresql_too(pg_url, aes_key, clock, recording, platform_fakes):
+    from tests.sim.fixtures import running_bot
+
+    with running_bot(pg_url, aes_key, clock, recording, platform_fakes) as bot:
+        recording.gate = threading.Event()
+        results = []
+        threads = [threading.Thread(target=lambda: results.append(bot.wecom.send_text("问", msg_id="pg-1")))
+                   for _ in range(3)]
+        for t in threads:
+            t.start()
+        threading.Timer(0.3, recording.gate.set).start()
+        for t in threads:
+            t.join(10)
+        assert recording.count() == 1
+        assert {bot.wecom.open_reply(r)["Content"].split("\n")[0] for r in results} == {"收到：问"}

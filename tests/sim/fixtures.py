@@ -4,6 +4,7 @@ Test modules import what they use: ``from tests.sim.fixtures import channel_bot 
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 
@@ -108,23 +109,32 @@ def platform_fakes(clock):
         yield wecom, ding
 
 
-@pytest.fixture
-def channel_bot(db_url, aes_key, clock, recording, platform_fakes):
-    """The bot with the recording handler, every channel on, behind waitress on 127.0.0.1, pushing to fakes."""
+@contextlib.contextmanager
+def running_bot(db_url, aes_key, clock, handler, platform_fakes):
+    """The bot with a test handler, every channel on, behind waitress on 127.0.0.1, pushing to fake APIs."""
     from bot.services import build_services
 
     wecom_api, ding_api = platform_fakes
     config = channel_config(db_url, aes_key, wecom_api_base=wecom_api.url, dingtalk_api_base=ding_api.url,
                             dingtalk_openapi_base=ding_api.url)
     services = build_services(config, clock=clock, kb=object())
-    bot, server = start_bot(services, recording, flask_config={"REPLY_WAIT_SECONDS": 1.0}, webhook_base=ding_api.url)
+    bot, server = start_bot(services, handler, flask_config={"REPLY_WAIT_SECONDS": 1.0}, webhook_base=ding_api.url)
     bot.extras.update(wecom_api=wecom_api, ding_api=ding_api)
-    yield bot
-    if recording.gate is not None:
-        recording.gate.set()
-    server.__exit__(None, None, None)
-    bot.app.extensions["bot.answerer"].close()
-    services.engine.dispose()
+    try:
+        yield bot
+    finally:
+        if handler.gate is not None:
+            handler.gate.set()
+        server.__exit__(None, None, None)
+        bot.app.extensions["bot.answerer"].close()
+        services.engine.dispose()
+
+
+@pytest.fixture
+def channel_bot(db_url, aes_key, clock, recording, platform_fakes):
+    """The bot with the recording handler on SQLite; see running_bot."""
+    with running_bot(db_url, aes_key, clock, recording, platform_fakes) as bot:
+        yield bot
 
 
 def wait_for(predicate, timeout: float = 5.0) -> bool:
