@@ -35,11 +35,6 @@ class Extraction:
     updates: dict[str, Any] = field(default_factory=dict)
     bare: dict[str, str] | None = None  # {"slot", "number", "raw"}
 
-    @property
-    def empty(self) -> bool:
-        """True when the message gave nothing the check can use."""
-        return not (self.program or self.updates or self.bare)
-
 
 def detect_program(text: str) -> str | None:
     """The program a text names (longest name first: 「优质精品」 before 「优质」)."""
