@@ -38,24 +38,29 @@ def _virtual_sleep(clock):
     return lambda seconds: clock.advance(seconds=seconds)
 
 
-def test_200_deliveries_through_robots_arrive_once_each_in_the_least_time_the_limits_allow(env, clock):
+@pytest.mark.parametrize("robots, broadcasts, least_seconds", [
+    (200, 1, 0),   # one broadcast to 200 group robots: all at once
+    (8, 25, 60),   # 25 messages per robot: 20 now, 5 a minute later
+    (4, 50, 120),  # 50 messages per robot: batches at 0, 60 and 120 seconds
+])
+def test_200_deliveries_through_robots_arrive_once_each_in_the_least_time_the_limits_allow(
+        env, clock, robots, broadcasts, least_seconds):
     config, sessions, wecom, ding = env
-    _robots(sessions, wecom, ding)  # 4 robots, 20 messages per minute each
-    for i in range(50):
+    _robots(sessions, wecom, ding, n_each=robots // 2)  # half WeCom, half signed DingTalk; 20 a minute each
+    for i in range(broadcasts):
         queue_broadcast(sessions, f"第{i:02d}号通知", "admin", clock())
     start = clock()
     OutboxWorker(config, sessions, clock).run_until_idle(sleep=_virtual_sleep(clock))
     arrived = wecom.delivered("robot") + ding.delivered("robot")
     keys = Counter((a.query.get("key") or a.query.get("access_token"),
                     (a.body.get("markdown") or {}).get("content") or a.body["markdown"]["text"]) for a in arrived)
-    assert len(keys) == 200 and set(keys.values()) == {1}
-    # 50 messages per robot at 20 a minute: batches at 0, 60 and 120 seconds; never a rate-limit error.
-    assert clock() - start == timedelta(seconds=120)
-    assert max(a.at for a in arrived) - start == timedelta(seconds=120)
+    assert len(keys) == robots * broadcasts == 200 and set(keys.values()) == {1}
+    assert clock() - start == timedelta(seconds=least_seconds)
+    assert max(a.at for a in arrived) - start == timedelta(seconds=least_seconds)
     assert not [a for a in wecom.arrivals + ding.arrivals if a.errcode in (45009, 130101)]
     # Each robot got its messages in the order they were queued.
     first_robot = [a.body["markdown"]["content"] for a in wecom.delivered("robot") if a.query["key"] == "wkey-0"]
-    assert [c.rsplit("第", 1)[1] for c in first_robot] == [f"{i:02d}号通知" for i in range(50)]
+    assert [c.rsplit("第", 1)[1] for c in first_robot] == [f"{i:02d}号通知" for i in range(broadcasts)]
 
 
 def test_rate_limit_from_the_platform_queues_instead_of_failing(env, clock):
