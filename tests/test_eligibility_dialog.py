@@ -248,3 +248,10 @@ def test_a_positive_verdict_also_names_the_higher_programs_met(testbot):
     v = verdict(r)
     assert v["eligible"] is True and "同时符合：化学工业优质精品工程、全过程质量控制专项咨询服务" in r.text
     assert {"program": "化学工业优质精品工程", "eligible": True} in v["alternatives"]
+
+
+@pytest.mark.parametrize("bad", [{"program": "gone", "facts": {}}, {"program": "luban", "facts": "x"}, {"asking": 1}])
+def test_unreadable_stored_state_is_replaced_not_a_crash(testbot, services, bad):
+    services.state.put(("test", "tester", "tester"), "eligibility", bad)
+    assert "抱歉，处理您的消息时出了点问题" not in testbot.say("是的").text
+    assert asking(testbot.say("我们项目能报鲁班奖吗")) == "member"

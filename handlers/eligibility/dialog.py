@@ -25,6 +25,9 @@ def _load(ctx: Context, key: tuple[str, str, str]) -> tuple[dict | None, dict | 
     data = ctx.state.get(key, KIND)
     if not data:
         return None, None
+    if data.get("program") not in (None, *PROGRAMS) or not isinstance(data.get("facts"), dict):
+        log.warning("dropping unreadable eligibility state for %s", key)
+        return None, None  # e.g. written by a version with other programs: the next check overwrites it
     try:
         idle = ctx.clock() - datetime.fromisoformat(data["at"])
     except (KeyError, TypeError, ValueError):
