@@ -4,10 +4,10 @@ from __future__ import annotations
 import re
 
 from bot.message import Source
-from knowledge.terms import normalise
+from knowledge.terms import PASSAGE_CUES, QUERY_CUES, normalise
 
 MAX_BYTES = 2048  # WeCom's text message limit, in UTF-8 bytes
-QUOTE_CHARS = 360  # a quote longer than this is trimmed to its most relevant lines
+QUOTE_CHARS = 240  # a quote longer than this is trimmed to its most relevant lines
 NOT_FOUND = "抱歉，知识库里没有找到能直接回答这个问题的条文。"
 
 
@@ -27,24 +27,27 @@ def _units(text: str) -> list[str]:
     return out
 
 
-def _overlap(unit: str, words: list[str]) -> float:
+def _overlap(unit: str, words: list[str], cues: list = ()) -> float:
     u = normalise(unit)
-    return sum(len(w) for w in words if w in u)
+    # A sentence that states what the question asks for (an amount for 「多少钱」, a date for 「什么时候」) wins.
+    return sum(len(w) for w in words if w in u) + sum(4 for rx in cues if rx.search(unit))
 
 
 def trim(text: str, question: str, words: list[str] | None = None, limit: int = QUOTE_CHARS) -> str:
     """The passage cut down to its lead line plus the lines that share the most words with the question."""
     if len(text) <= limit:
         return text
-    words = words or [w for w in re.findall(r"[\u4e00-\u9fff]{2}", normalise(question))]
+    q = normalise(question)
+    words = words or [q[i:i + 2] for i in range(len(q) - 1) if re.match(r"[\u4e00-\u9fff]{2}", q[i:i + 2])]
+    cues = [re.compile(PASSAGE_CUES[c]) for c, rx in QUERY_CUES.items() if re.search(rx, q, re.I)]
     units = _units(text)
     lead, rest = units[0], units[1:]
-    ranked = sorted(range(len(rest)), key=lambda i: -_overlap(rest[i], words))
+    ranked = sorted(range(len(rest)), key=lambda i: -_overlap(rest[i], words, cues))
     keep, size = set(), len(lead)
     for i in ranked:
         if size + len(rest[i]) > limit:
             continue
-        if _overlap(rest[i], words) <= 0 and keep:
+        if _overlap(rest[i], words, cues) <= 0 and keep:
             break
         keep.add(i)
         size += len(rest[i])
