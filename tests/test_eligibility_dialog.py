@@ -51,6 +51,7 @@ def test_all_facts_in_one_sentence_give_the_verdict_at_once(testbot):
     assert all(c["status"] == "met" for c in v["conditions"])
     assert "✅ 符合申请条件" in reply.text and "第八条" in reply.text and "第四条" in reply.text
     assert len(reply.text.encode("utf-8")) <= 2048
+    assert "**结论：✅ 符合申请条件**" in reply.markdown and "\n- ✅ 经国家或地方主管部门批准建设（第八条）" in reply.markdown
 
 
 def test_facts_one_per_turn_with_a_correction_in_the_middle(testbot):

@@ -13,7 +13,7 @@ from handlers.eligibility.intents import (CANCEL, EXPLICIT, HELP, NEW_PROJECT, Q
 from handlers.eligibility.programs import PROGRAMS
 from handlers.eligibility.questions import describe, question, unit_question
 from handlers.eligibility.rules import DECLINED
-from handlers.eligibility.verdict import evaluate, fit_bytes, render, verdict_data
+from handlers.eligibility.verdict import evaluate, fit_bytes, render, render_markdown, verdict_data
 
 log = logging.getLogger(__name__)
 
@@ -179,10 +179,10 @@ class EligibilityDialog:
             state["asking"], state["done"] = None, True
             _save(self.ctx, self.key, state)
             carried = [line for line in said if line.startswith("（沿用")]
-            text = render(ev, facts)
+            text, markdown = render(ev, facts), render_markdown(ev, facts)
             if carried:
-                text = fit_bytes(carried + [text])
-            return Reply(text, data={"verdict": verdict_data(ev)})
+                text, markdown = fit_bytes(carried + [text]), "\n\n".join(carried + [markdown])
+            return Reply(text, markdown=markdown, data={"verdict": verdict_data(ev)})
         state["asking"], state["done"] = ev.next_ask, False
         return self._ask(said, question(ev.next_ask, facts))
 

@@ -102,14 +102,14 @@ def fit_bytes(lines: list[str], limit: int = MAX_BYTES) -> str:
     return text
 
 
-def render(ev: Evaluation, facts: dict[str, Any]) -> str:
-    """The verdict as chat text: conclusion, one line per condition with its article, self-checks, notes."""
+def _lines(ev: Evaluation, facts: dict[str, Any]) -> list[str]:
+    """The verdict's lines; "~" marks lines that may be dropped for size, "- " marks one condition."""
     conclusion = {True: "✅ 符合申请条件", False: "❌ 不符合申请条件", None: "❓ 暂时无法确定（有条件待确认）"}
     docs = "及".join(f"《{t}》" for t in ev.program.docs)
     lines = [f"【资格评估】{ev.program.name}", f"结论：{conclusion[ev.eligible]}", f"依据{docs}："]
     for c, r in ev.rules:
         detail = f"：{r.detail}" if r.detail else ""
-        lines.append(f"{ICONS[r.status]} {c.brief or c.name}（{c.ref_short()}）{detail}")
+        lines.append(f"- {ICONS[r.status]} {c.brief or c.name}（{c.ref_short()}）{detail}")
     checks = [f"{c.brief or c.name}（{c.ref_short()}）" for c, r in ev.results if c.self_check]
     if checks:
         lines.append("📝 请自查（由申报单位自行判断，不影响结论）：" + "；".join(checks))
@@ -124,4 +124,19 @@ def render(ev: Evaluation, facts: dict[str, Any]) -> str:
     for note in ev.program.notes:
         lines.append(f"~提示：{note.text}（{note.ref.short()}）")
     lines.append(f"~信息有误可直接更正（如「{ev.program.fix_example}」）；发送「取消」结束评估。")
-    return fit_bytes(lines)
+    return lines
+
+
+def render(ev: Evaluation, facts: dict[str, Any]) -> str:
+    """The verdict as chat text: conclusion, one line per condition with its article, self-checks, notes."""
+    return fit_bytes([line.replace("- ", "", 1) if line.startswith("- ") else line for line in _lines(ev, facts)])
+
+
+def render_markdown(ev: Evaluation, facts: dict[str, Any]) -> str:
+    """The same verdict as markdown, for channels that render it (a heading, a bold conclusion, a list)."""
+    lines = [line.lstrip("~") for line in _lines(ev, facts)]
+    lines[0], lines[1] = f"#### {lines[0]}", f"**{lines[1]}**"
+    # List items stay on consecutive lines; every other line is its own paragraph.
+    parts = [line + ("\n" if line.startswith("- ") and nxt.startswith("- ") else "\n\n")
+             for line, nxt in zip(lines, lines[1:] + [""])]
+    return "".join(parts).rstrip()  # the channel splits long markdown into parts
