@@ -17,6 +17,10 @@ from tests.fakes import FakeDingTalk, FakeWeCom
 from tests.test_scheduler_processes import quiet_seeds, spawn, stop, wait_for
 
 
+# A quick takeover: the lease lapses after 1 s, an unfinished claim after 1 s.
+FAST = {"SCHEDULER_LEASE_SECONDS": "1", "OUTBOX_CLAIM_SECONDS": "1"}
+
+
 def _recipients(wecom, ding) -> Counter:
     return Counter([a.body["touser"] for a in wecom.delivered("app")]
                    + [a.body["userid_list"] for a in ding.delivered("work_notice")]
@@ -40,17 +44,17 @@ def test_sigkill_mid_broadcast_then_restart_delivers_each_message_once(db_url, t
             add_target(sessions, "dingtalk_notice", {"userids": [f"dt{i:03d}"]})
         _, queued = queue_broadcast(sessions, "请各推荐单位于5月30日前提交推荐材料", "admin", clock())
         assert queued == 200
-        first = spawn(db_url, (wecom, ding), log_path)
+        first = spawn(db_url, (wecom, ding), log_path, **FAST)
         try:
             assert wait_for(lambda: sum(_recipients(wecom, ding).values()) >= 60, 30), log_path.read_text()
             os.kill(first.pid, signal.SIGKILL)
             first.wait()
             at_kill = sum(_recipients(wecom, ding).values())
             assert at_kill < 200
-            second = spawn(db_url, (wecom, ding), log_path)
+            second = spawn(db_url, (wecom, ding), log_path, **FAST)
             try:
                 assert wait_for(lambda: len(_recipients(wecom, ding)) == 200, 40), log_path.read_text()
-                time.sleep(3)  # past the claim timeout: a re-sent in-flight row would show up now
+                time.sleep(1.5)  # past the claim timeout: a re-sent in-flight row would show up now
             finally:
                 stop([second])
         finally:

@@ -28,8 +28,8 @@ def spawn(db_url: str, fakes, log_path: Path, **extra) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WECOM_", "DINGTALK_"))}
     for fake in fakes:
         env.update(fake.env())
-    env.update(DATABASE_URL=db_url, SCHEDULER_LEASE_SECONDS="2", OUTBOX_CLAIM_SECONDS="2",
-               REMINDER_GRACE_MINUTES="60", PYTHONPATH=str(ROOT), **extra)
+    env.update({"DATABASE_URL": db_url, "SCHEDULER_LEASE_SECONDS": "2", "OUTBOX_CLAIM_SECONDS": "2",
+                "REMINDER_GRACE_MINUTES": "60", "PYTHONPATH": str(ROOT), **extra})
     with open(log_path, "ab") as log:
         return subprocess.Popen([sys.executable, "-m", "bot", "reminders", "run", "--poll", "0.1"], cwd=ROOT, env=env,
                                 stdout=log, stderr=log)
@@ -88,7 +88,7 @@ def test_two_scheduler_processes_send_each_occurrence_once_and_take_over(any_db_
         add_target(sessions, "dingtalk_robot", {"access_token": token, "secret": secret})
         add_target(sessions, "wecom_app", {"touser": ["zhangsan"]})
         now = datetime.now(timezone.utc)
-        for i, delay in enumerate((4, 5)):
+        for i, delay in enumerate((3, 4)):
             add_reminder(sessions, now + timedelta(seconds=delay), f"提醒{i}", "test", now)
         procs = [spawn(any_db_url, (wecom, ding), log_path) for _ in range(2)]
         try:
@@ -103,7 +103,7 @@ def test_two_scheduler_processes_send_each_occurrence_once_and_take_over(any_db_
             now = datetime.now(timezone.utc)
             add_reminder(sessions, now + timedelta(seconds=1), "提醒2", "test", now)
             assert wait_for(lambda: len(wecom.delivered()) + len(ding.delivered()) >= 9, 30), log_path.read_text()
-            time.sleep(2.5)  # room for any duplicate to show up
+            time.sleep(1.5)  # room for any duplicate to show up
             with sessions() as s:
                 new_owner = s.scalar(select(SchedulerLease.owner))
             assert int(new_owner.split(":")[1]) != owner_pid
