@@ -19,7 +19,7 @@ ARTICLE_ASK = re.compile(r"怎么说|说的什么|说了什么|讲的什么|讲�
 # An elliptical follow-up: 「那精品工程呢」「如果是国优呢」「那要多少钱」.
 FOLLOW_UP = re.compile(r"^(那么|那|还有|另外|如果是|要是|换成|那如果是?)\s*(?P<a>.{1,14}?)\s*(呢|的话呢|怎么样|又如何|咋样)?[?？。!！]*$"
                        r"|^(?P<b>.{1,10}?)(呢|的呢)[?？。!！]*$")
-GREETING_PREFIX = re.compile(r"^(你好|您好|请问|麻烦问一下|问一下|想问一下|我想问|咨询一下)[，,。!！\s]*")
+GREETING_PREFIX = re.compile(r"^(@\S+\s+)*((你好|您好|请问|麻烦问一下|问一下|想问一下|我想问|咨询一下|好的|嗯)[，,。!！\s]*)*")
 
 
 def _doc_hint(text: str, kb) -> str | None:

@@ -16,14 +16,15 @@ def citation(src: Source) -> str:
     return f"——《{src.title}》{src.ref}"
 
 
-def _units(text: str) -> list[str]:
-    """Lines, and sentences within long lines: the pieces a quote may keep or drop."""
+def _units(text: str) -> list[tuple[str, bool]]:
+    """Lines, and sentences within long lines, each marked True when it starts a line of the passage."""
     out = []
     for line in text.split("\n"):
         if len(line) <= 120:
-            out.append(line)
+            out.append((line, True))
         else:
-            out.extend(s for s in re.findall(r"[^。；]+[。；]?", line) if s.strip())
+            pieces = [p for p in re.findall(r"[^。；]+[。；]?", line) if p.strip()]
+            out.extend((p, n == 0) for n, p in enumerate(pieces))
     return out
 
 
@@ -40,29 +41,27 @@ def trim(text: str, question: str, words: list[str] | None = None, limit: int = 
     q = normalise(question)
     words = words or [q[i:i + 2] for i in range(len(q) - 1) if re.match(r"[\u4e00-\u9fff]{2}", q[i:i + 2])]
     cues = [re.compile(PASSAGE_CUES[c]) for c, rx in QUERY_CUES.items() if re.search(rx, q, re.I)]
-    units = _units(text)
+    marked = _units(text)
+    units = [u for u, _ in marked]
+    starts = [new for _, new in marked]
     lead, rest = units[0], units[1:]
     ranked = sorted(range(len(rest)), key=lambda i: -_overlap(rest[i], words, cues))
     keep, size = set(), len(lead)
+    top = _overlap(rest[ranked[0]], words, cues) if ranked else 0
     for i in ranked:
-        if size + len(rest[i]) > limit:
+        if size + len(rest[i]) > limit and keep:
             continue
-        if _overlap(rest[i], words, cues) <= 0 and keep:
-            break
+        if keep and _overlap(rest[i], words, cues) < max(1, top * 0.75):
+            break  # only lines nearly as relevant as the best one
         keep.add(i)
         size += len(rest[i])
-    parts, gap = [lead], False
+    joined, gap = lead, False
     for i, unit in enumerate(rest):
         if i in keep:
-            parts.append(("……" if gap else "") + unit)
+            joined += ("……" if gap else "") + ("\n" if starts[i + 1] else "") + unit
             gap = False
         else:
             gap = True
-    joined = ""
-    for p in parts:
-        sep = "" if (joined and not joined.endswith(("。", "；", "：", "……")) and not p.startswith("……")
-                     and len(p) > 0 and not re.match(r"^(（|\d|第)", p)) else "\n"
-        joined = f"{joined}{sep}{p}" if joined else p
     return joined + ("……" if gap else "")
 
 
