@@ -25,9 +25,13 @@ def channel_status(config) -> dict[str, dict[str, Any]]:
                                     ("WECOM_AES_KEY", config.wecom_aes_key)) if not v]
     ding_missing = [n for n, v in (("DINGTALK_APP_KEY", config.dingtalk_app_key),
                                    ("DINGTALK_APP_SECRET", config.dingtalk_app_secret)) if not v]
+    push_missing = [n for n, v in (("WECOM_AGENT_ID", config.wecom_agent_id), ("WECOM_SECRET", config.wecom_secret))
+                    if not v]
     return {
         "web": {"enabled": True},
-        "wecom": {"enabled": not wecom_missing, "missing": wecom_missing},
+        # "push": late and long answers go out through the app message API, which needs the agent id and secret.
+        "wecom": {"enabled": not wecom_missing, "missing": wecom_missing, "push": not push_missing,
+                  "push_missing": push_missing},
         "dingtalk": {"enabled": not ding_missing, "missing": ding_missing},
     }
 
@@ -58,9 +62,12 @@ def create_app(services=None, config: dict[str, Any] | None = None) -> Flask:
                 now=lambda: services.clock().timestamp())
             app.register_blueprint(wecom.bp)
         except ValueError:
-            status["wecom"] = {"enabled": False, "missing": ["WECOM_AES_KEY（应为 43 位 EncodingAESKey）"]}
+            status["wecom"].update(enabled=False, missing=["WECOM_AES_KEY（应为 43 位 EncodingAESKey）"])
     if status["dingtalk"]["enabled"]:
         app.register_blueprint(dingtalk.bp)
+    if status["wecom"]["enabled"] and not status["wecom"]["push"]:
+        log.warning("wecom answers later than 4 s or longer than 2048 bytes cannot be pushed: missing %s",
+                    ", ".join(status["wecom"]["push_missing"]))
     for name in ("wecom", "dingtalk"):
         if not status[name]["enabled"]:
             log.info("channel %s is off: missing %s", name, ", ".join(status[name]["missing"]))

@@ -132,3 +132,14 @@ def test_dedup_holds_on_postgresql_too(pg_url, aes_key, clock, recording, platfo
             t.join(10)
         assert recording.count() == 1
         assert {bot.wecom.open_reply(r)["Content"].split("\n")[0] for r in results} == {"收到：问"}
+
+
+def test_a_transient_failure_of_the_app_message_api_is_retried(channel_bot, monkeypatch):
+    monkeypatch.setattr("bot.channels.push.RETRY_DELAYS", (0.05, 0.05))
+    fake = channel_bot.extras["wecom_api"]
+    fake.inject("app", -1, "system busy")
+    channel_bot.handler.gate = threading.Event()
+    assert channel_bot.wecom.send_text("慢", user="sunqi").content == b""
+    channel_bot.handler.gate.set()
+    assert wait_for(lambda: fake.delivered("app"))
+    assert [a.errcode for a in fake.arrivals if a.kind == "app"] == [-1, 0]  # refused once, then delivered
