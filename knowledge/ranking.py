@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 CANDIDATES = 40
 STRICT_CUES = ("qamount", "qdate", "qcontact", "qemail", "qpercent", "qcount", "qscore", "qweb", "qstandard",
-               "qlevel", "qbody")
+               "qlevel", "qbody", "qdef")
 CUE_PENALTY = 0.7
 RERANK_DEPTH = 12
 COMMON_SHARE = 0.25

@@ -13,7 +13,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-TOKENIZER_VERSION = "11"  # bump when index_tokens changes, so stored tokens are rebuilt
+TOKENIZER_VERSION = "12"  # bump when index_tokens changes, so stored tokens are rebuilt
 
 # Question cues and the passage features they point at ("多少钱" → a passage that names an amount).
 QUERY_CUES = {
@@ -23,11 +23,12 @@ QUERY_CUES = {
     "qemail": r"邮箱|邮件|email|e-mail|发到哪|发给谁|发送到",
     "qbody": r"(?<![找问])谁|哪个部门|哪个单位|哪家|什么部门|什么单位|由谁",
     "qpercent": r"比例|百分之|占比|多少%|百分比|名额|不超过多少",
-    "qcount": r"几名|几人|多少人|几位|多少名|几次|几个人|几个专家",
+    "qcount": r"几名|几人|多少人|几位|多少名|几次|几个人|几个专家|多少家",
     "qscore": r"几分|多少分|满分|分值|打分|加分|扣分|得分",
     "qweb": r"网站|网址|官网|哪个网|链接|系统",
     "qstandard": r"标准|规范|规程|准则|依据",
     "qlevel": r"等级|级别|档次|几级|哪几级|分级|评级",
+    "qdef": r"定义|什么是|什么叫|是指什么|指的是|指什么|含义|概念",
 }
 PASSAGE_CUES = {
     "qamount": r"\d[\d.]*\s*(万元|亿元|元)|奖金|费用",
@@ -43,6 +44,7 @@ PASSAGE_CUES = {
     "qweb": r"www\.|https?://|官网",
     "qstandard": r"[A-Z]+/[A-Z]+\s*\d+[-—]\d{4}|《[^》]{2,30}(标准|规范|规程|准则|导则)》",
     "qlevel": r"[\u4e00-\u9fff]{1,4}级[、，和及][\u4e00-\u9fff]{1,4}级|(领先|先进)、",
+    "qdef": r"是指|是以|所指|界定为|定义为",
 }
 _QUERY_CUES = {k: re.compile(v, re.I) for k, v in QUERY_CUES.items()}
 _PASSAGE_CUES = {k: re.compile(v) for k, v in PASSAGE_CUES.items()}
