@@ -1,4 +1,4 @@
-"""Reminder sub-commands: ``reminders list|add|remove|due|send-due|status|run``, ``targets list|add|remove``."""
+"""Sub-commands ``reminders list|add|edit|remove|due|send-due|status|run`` and ``targets list|add|remove``."""
 from __future__ import annotations
 
 import json
@@ -66,6 +66,27 @@ def cmd_add(args) -> int:
     except ReminderError as exc:
         return _fail(str(exc))
     print("已新增提醒：" + describe(rem, next_occurrence(rem, rt.clock())))
+    return 0
+
+
+def cmd_edit(args) -> int:
+    """Move a reminder and/or change its text."""
+    from scheduler.admin import ReminderError, describe, edit_reminder
+    from scheduler.calendar import next_occurrence
+
+    at, err = _at(args) if args.at else (None, None)
+    if err is not None:
+        return err
+    if at is None and not args.text:
+        return _fail("请用 --at 或 --text 指明要修改的内容。")
+    rt = _runtime()
+    try:
+        rem = edit_reminder(rt.sessions, args.id, rt.clock(), at=at, text=args.text)
+    except ReminderError as exc:
+        return _fail(str(exc))
+    if rem is None:
+        return _fail(f"没有编号为 {args.id} 的有效提醒。")
+    print("已修改提醒：" + describe(rem, next_occurrence(rem, rt.clock())))
     return 0
 
 
@@ -216,6 +237,11 @@ def register(sub) -> None:
     p.add_argument("--yearly", action="store_true", help="每年重复")
     p.add_argument("--source", default="", help="依据（文件与条款）")
     p.set_defaults(func=cmd_add)
+    p = rem.add_parser("edit", help="修改提醒的时间或内容")
+    p.add_argument("id", type=_row_id)
+    p.add_argument("--at", help="新的时间（每年重复的提醒从该日期起每年重复）")
+    p.add_argument("--text", help="新的内容")
+    p.set_defaults(func=cmd_edit)
     p = rem.add_parser("remove", help="取消提醒")
     p.add_argument("id", type=_row_id)
     p.set_defaults(func=cmd_remove)

@@ -10,7 +10,9 @@ from datetime import timedelta
 from bot.clock import SHANGHAI
 from bot.message import Message, Reply
 from handlers.base import Context, Handler
-from scheduler.admin import ReminderError, add_reminder, cancel_reminder, describe, parse_when, upcoming
+from scheduler.admin import (ReminderError, add_reminder, cancel_reminder, describe, edit_reminder, parse_when,
+                             upcoming)
+from scheduler.calendar import next_occurrence
 from scheduler.enqueue import queue_broadcast
 from scheduler.models import DINGTALK_NOTICE, DINGTALK_ROBOT, WECOM_APP, WECOM_ROBOT
 from scheduler.render import text_problem
@@ -24,6 +26,7 @@ LIST_LIMIT = 20
 
 _LIST = re.compile(r"^(提醒列表|查看提醒)$")
 _ADD = re.compile(r"^新增提醒(?:[\s:：]+(?P<rest>.*))?$", re.S)
+_EDIT = re.compile(r"^修改提醒(?:[\s:：#]*(?P<rest>\S.*))?$", re.S)
 _CANCEL = re.compile(r"^取消提醒(?:[\s:：#]*(?P<rest>\S.*))?$", re.S)
 _BROADCAST = re.compile(r"^广播(?:[\s:：]+(?P<rest>.*))?$", re.S)
 _SUBSCRIBE = re.compile(r"^订阅提醒$")
@@ -31,22 +34,25 @@ _UNSUBSCRIBE = re.compile(r"^(退订提醒|取消订阅提醒?)$")
 _CONFIRM = re.compile(r"^(确认|确认发送|确定)$")
 _DROP = re.compile(r"^(取消|取消发送|取消广播|放弃)$")
 _ADD_ARGS = re.compile(r"^(?P<date>\d{4}[-/.]\d{1,2}[-/.]\d{1,2})\s+(?P<time>\d{1,2}[:：]\d{2})\s+(?P<text>\S.*)$", re.S)
+_EDIT_ARGS = re.compile(r"^(?P<id>\d{1,9})\s+(?P<date>\d{4}[-/.]\d{1,2}[-/.]\d{1,2})\s+(?P<time>\d{1,2}[:：]\d{2})"
+                        r"(?:\s+(?P<text>\S.*))?$", re.S)
 _TARGET_LIST = re.compile(r"^接收方列表$")
 _ADD_ROBOT = re.compile(r"^添加群机器人(?:[\s:：]+(?P<rest>.*))?$", re.S)
 _REMOVE_TARGET = re.compile(r"^移除接收方(?:[\s:：#]*(?P<rest>\S.*))?$", re.S)
 _USER_ID = re.compile(r"^[A-Za-z0-9_.@\-]{1,64}$")
 
-ADMIN_COMMANDS = {"list": "提醒列表", "add": "新增提醒", "cancel": "取消提醒", "broadcast": "广播",
+ADMIN_COMMANDS = {"list": "提醒列表", "add": "新增提醒", "edit": "修改提醒", "cancel": "取消提醒", "broadcast": "广播",
                   "targets": "接收方列表", "add_robot": "添加群机器人", "remove_target": "移除接收方"}
 ROBOT_USAGE = ("格式：添加群机器人 <webhook 地址> [名称]；钉钉群机器人需加签：添加群机器人 <webhook 地址> <SEC 开头的密钥> [名称]")
 ADD_USAGE = "格式：新增提醒 2025-05-30 09:00 班组推荐材料今天截止（时间为北京时间）"
+EDIT_USAGE = "格式：修改提醒 3 2025-05-31 09:00 [新的内容]（每年重复的提醒从新日期起每年重复）"
 CHANNEL_NAMES = {"wecom": "企业微信应用消息", "dingtalk": "钉钉工作通知"}
 
 
 def _command(text: str) -> tuple[str, re.Match] | None:
-    for name, pattern in (("list", _LIST), ("add", _ADD), ("cancel", _CANCEL), ("broadcast", _BROADCAST),
-                          ("subscribe", _SUBSCRIBE), ("unsubscribe", _UNSUBSCRIBE), ("targets", _TARGET_LIST),
-                          ("add_robot", _ADD_ROBOT), ("remove_target", _REMOVE_TARGET)):
+    for name, pattern in (("list", _LIST), ("add", _ADD), ("edit", _EDIT), ("cancel", _CANCEL),
+                          ("broadcast", _BROADCAST), ("subscribe", _SUBSCRIBE), ("unsubscribe", _UNSUBSCRIBE),
+                          ("targets", _TARGET_LIST), ("add_robot", _ADD_ROBOT), ("remove_target", _REMOVE_TARGET)):
         m = pattern.match(text)
         if m:
             return name, m
@@ -106,6 +112,19 @@ class RemindersHandler(Handler):
         n = len(active_targets(ctx.sessions))
         return Reply(f"已新增提醒 #{rem.id}：{at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}（北京时间）「{rem.text}」。"
                      f"届时将发送给当前的 {n} 个接收方。")
+
+    def _edit(self, msg: Message, ctx: Context, rest: str) -> Reply:
+        m = _EDIT_ARGS.match(rest)
+        if not m:
+            return Reply("没有看懂要修改的提醒。" + EDIT_USAGE)
+        try:
+            at = parse_when(f"{m['date']} {m['time'].replace('：', ':')}")
+            rem = edit_reminder(ctx.sessions, int(m["id"]), ctx.clock(), at=at, text=m["text"])
+        except ReminderError as exc:
+            return Reply(f"{exc}\n{EDIT_USAGE}")
+        if rem is None:
+            return Reply(f"没有编号为 {m['id']} 的有效提醒，发送「提醒列表」查看编号。")
+        return Reply("已修改提醒：" + describe(rem, next_occurrence(rem, ctx.clock())))
 
     def _cancel(self, msg: Message, ctx: Context, rest: str) -> Reply:
         if not (rest.isdecimal() and len(rest) <= 9):

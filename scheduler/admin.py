@@ -50,6 +50,25 @@ def add_reminder(sessions: sessionmaker, at: datetime, text: str, created_by: st
         return rem
 
 
+def edit_reminder(sessions: sessionmaker, reminder_id: int, now: datetime, at: datetime | None = None,
+                  text: str | None = None) -> Reminder | None:
+    """Move a reminder and/or change its text; a yearly entry stays yearly from its new date on. None when unknown."""
+    if text is not None and text_problem(text):
+        raise ReminderError(f"提醒{text_problem(text)}")
+    with sessions() as s:
+        rem = s.get(Reminder, reminder_id)
+        if rem is None or not rem.active:
+            return None
+        if at is not None:
+            if not rem.yearly and at <= now:
+                raise ReminderError(f"提醒时间 {at.astimezone(SHANGHAI):%Y-%m-%d %H:%M} 已经过去，请填写将来的时间。")
+            rem.first_at = at.astimezone(timezone.utc)
+        if text is not None:
+            rem.text = text.strip()
+        s.commit()
+        return rem
+
+
 def cancel_reminder(sessions: sessionmaker, reminder_id: int) -> Reminder | None:
     """Deactivate a reminder (kept, so a seeded entry is not seeded again); None when unknown or already off."""
     with sessions() as s:

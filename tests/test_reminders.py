@@ -90,6 +90,12 @@ def test_add_list_and_cancel_reminders(admin, services):
     listing = admin.say("提醒列表").text
     assert "班组推荐材料今天截止" in listing
     assert "中施企协字〔2024〕11号" in listing and "四、其他要求（三）" in listing  # seeded entries cite their source
+    edited = admin.say(f"修改提醒 {rid} 2025-05-31 10:00 班组推荐材料今天截止（已延期）").text
+    assert "已修改提醒" in edited and "2025-05-31 10:00" in edited and "已延期" in edited
+    # The secretariat moves a seeded yearly deadline: it repeats yearly from the new date on.
+    moved = admin.say("修改提醒 5 2025-05-31 09:00").text
+    assert "每年5月31日 09:00" in moved and "下次 2025-05-31 09:00" in moved
+    assert "格式：修改提醒" in admin.say("修改提醒 3").text
     assert "已取消提醒" in admin.say(f"取消提醒 {rid}").text
     assert "班组推荐材料今天截止" not in admin.say("提醒列表").text
     assert "没有编号为" in admin.say(f"取消提醒 {rid}").text

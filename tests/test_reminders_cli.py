@@ -83,6 +83,9 @@ def test_reminders_add_list_remove_and_bad_input(cli):
     rid = out.split("#")[1].split(" ")[0]
     code, out, _ = run("reminders", "list")
     assert "年度总结材料提交" in out and "依据：秘书处通知" in out and "二、活动安排（一）" in out
+    code, out, _ = run("reminders", "edit", rid, "--at", "2030-06-02T09:30", "--text", "年度总结材料提交（延期）")
+    assert code == 0 and "2030-06-02 09:30" in out and "延期" in out
+    assert run("reminders", "edit", rid)[0] == 2
     assert run("reminders", "remove", rid)[0] == 0
     assert "年度总结材料提交" not in run("reminders", "list")[1]
     code, _, err = run("reminders", "remove", rid)
