@@ -183,49 +183,9 @@ def cmd_run(args) -> int:
     return 0
 
 
-def _target_address(args) -> dict:
-    secret = os.environ.get(args.secret_env, "") if args.secret_env else (args.secret or "")
-    return {"key": args.key, "url": args.url, "touser": args.touser, "toparty": args.toparty, "totag": args.totag,
-            "access_token": args.access_token, "secret": secret, "userids": args.userids}
-
-
-def cmd_targets_list(args) -> int:
-    """List active targets; keys, tokens and secrets are masked."""
-    from scheduler.targets import active_targets, describe
-
-    rows = active_targets(_runtime().sessions)
-    for t in rows:
-        print(describe(t))
-    if not rows:
-        print("暂无接收方。用 python -m bot targets add 添加。")
-    return 0
-
-
-def cmd_targets_add(args) -> int:
-    """Add a group robot, app-message recipients or work-notice users."""
-    from scheduler.targets import TargetError, add_target, describe
-
-    try:
-        target, created = add_target(_runtime().sessions, args.kind, _target_address(args), name=args.name or "")
-    except TargetError as exc:
-        return _fail(str(exc))
-    print(("已添加接收方：" if created else "接收方已存在：") + describe(target))
-    return 0
-
-
-def cmd_targets_remove(args) -> int:
-    """Remove a target by id; its queued messages are skipped."""
-    from scheduler.targets import remove_target
-
-    target = remove_target(_runtime().sessions, args.id)
-    if target is None:
-        return _fail(f"没有编号为 {args.id} 的有效接收方。")
-    print(f"已移除接收方 #{target.id}「{target.name}」。")
-    return 0
-
-
 def register(sub) -> None:
     """Add this area's sub-commands to the parser."""
+    from scheduler import target_commands  # light: no database or HTTP client is opened at import
     rem = sub.add_parser("reminders", help="截止提醒：列表、新增、取消、到期预览与发送、运行调度").add_subparsers(
         dest="action", metavar="ACTION", required=True)
     p = rem.add_parser("list", help="列出提醒")
@@ -262,7 +222,7 @@ def register(sub) -> None:
 
     tgt = sub.add_parser("targets", help="提醒接收方：列表、添加、移除").add_subparsers(
         dest="action", metavar="ACTION", required=True)
-    tgt.add_parser("list", help="列出接收方（密钥打码）").set_defaults(func=cmd_targets_list)
+    tgt.add_parser("list", help="列出接收方（密钥打码）").set_defaults(func=target_commands.cmd_targets_list)
     p = tgt.add_parser("add", help="添加接收方")
     p.add_argument("kind", choices=["wecom_robot", "wecom_app", "dingtalk_robot", "dingtalk_notice"])
     p.add_argument("--name")
@@ -275,7 +235,7 @@ def register(sub) -> None:
     p.add_argument("--secret", help="钉钉加签密钥（建议改用 --secret-env）")
     p.add_argument("--secret-env", help="从该环境变量读取加签密钥，避免出现在命令历史中")
     p.add_argument("--userids", help="钉钉用户 ID，逗号分隔")
-    p.set_defaults(func=cmd_targets_add)
+    p.set_defaults(func=target_commands.cmd_targets_add)
     p = tgt.add_parser("remove", help="移除接收方")
     p.add_argument("id", type=_row_id)
-    p.set_defaults(func=cmd_targets_remove)
+    p.set_defaults(func=target_commands.cmd_targets_remove)
