@@ -4,10 +4,10 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from knowledge.terms import PASSAGE_CUES, QUERY_CUES, bigrams, load_lexicon, normalise, query_terms
+from knowledge.terms import PASSAGE_CUES, QUERY_CUES, bigrams, measure_variants, normalise, query_terms
 
 log = logging.getLogger(__name__)
 
@@ -20,13 +20,11 @@ COMMON_SHARE = 0.25
 DOC_BOOST = 1.4
 PHRASE_WEIGHT = 1.0
 PHRASE_CAP = 4
-OWN_SCORE = True
 FIELD_WEIGHTS = {"title": 0.5, "heading": 1.0, "body": 1.0}
 FIELD_B = {"title": 0.0, "heading": 0.3, "body": 0.75}
 K1 = 1.2
 CUE_WEIGHT = 3.0
 SENTENCE_BASE = 3.0
-SENTENCE_POWER = 1.0
 SENTENCE_CUE_PENALTY = 0.85
 SENTENCE = re.compile(r"[。；;！？\n]")
 CUE_RX = {k: re.compile(v) for k, v in PASSAGE_CUES.items()}
@@ -96,16 +94,6 @@ def passage_words(p) -> set[str]:
     return set(p.tokens.split()) | set(p.heading_tokens.split())
 
 
-def coverage(kb, terms: dict[str, float], pid: int) -> float:
-    """Idf-weighted share of the question's terms that stand in the passage."""
-    words = passage_words(kb.passages[pid])
-    total = sum(kb.index.idf(t) * w for t, w in terms.items())
-    if total <= 0:
-        return 0.0
-    return sum(kb.index.idf(t) * w for t, w in terms.items() if t in words) / total
-
-
-@lru_cache(maxsize=20000)
 def _sentences(text: str) -> list[str]:
     """Sentences, and each pair of neighbours: an answer often runs over a full stop (「…活动。评价结果为…」)."""
     sents = [s for s in SENTENCE.split(normalise(text)) if s.strip()]
@@ -188,23 +176,24 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
     """Reorder the index's candidates by how well their best sentence answers, and by the question's cues."""
     strict = [c for c in cues if c in STRICT_CUES]
     q = normalise(question)
+    variants = measure_variants(q)
     named = {doc for doc, words in kb.doc_words().items() if any(normalise(w) in q for w in words)}
     idf = {t: kb.index.idf(t) for t in terms}
     weights = {t: idf[t] * w for t, w in terms.items()}
     out = []
     for n, (pid, score) in enumerate(hits):
         p = kb.passages[pid]
-        if OWN_SCORE:
-            have = p.cues.split()
-            score = bm25f(kb, pid, terms, idf) + CUE_WEIGHT * sum(min(2, have.count(c)) for c in strict) / 2
-        missing = sum(1 for c in strict if c not in p.cues.split())
+        # The index's bm25 only chose the candidates; BM25F over the fields with the question's weights decides.
+        have = p.cues.split()
+        score = bm25f(kb, pid, terms, idf) + CUE_WEIGHT * sum(min(2, have.count(c)) for c in strict) / 2
+        missing = sum(1 for c in strict if c not in have)
         score *= CUE_PENALTY ** missing
         if n < RERANK_DEPTH:
-            shared = longest_shared(q, _fields(kb, pid)["text"])
+            shared = max(longest_shared(v, _fields(kb, pid)["text"]) for v in variants)
             score += PHRASE_WEIGHT * min(PHRASE_CAP, max(0, shared - 2))
-            score *= (SENTENCE_BASE + best_sentence(kb, p.text, weights, strict)) ** SENTENCE_POWER
+            score *= SENTENCE_BASE + best_sentence(kb, p.text, weights, strict)
         else:
-            score *= SENTENCE_BASE ** SENTENCE_POWER
+            score *= SENTENCE_BASE
         if named and p.doc_id in named and len(named) < len(kb.titles):
             score *= DOC_BOOST  # the question names the document's topic (「班组」「泽州」「创优」)
         out.append((pid, score))

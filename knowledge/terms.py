@@ -183,6 +183,14 @@ def bigrams(text: str) -> list[str]:
     return out
 
 
+MEASURE = re.compile(r"([一二三四五六七八九十两几\d])[个项条类种]")
+
+
+def measure_variants(text: str) -> list[str]:
+    """The text as written and with other measure words after numerals: 「六个要素」 also reads 「六项要素」."""
+    return [text] + sorted({MEASURE.sub(lambda m, w=w: m.group(1) + w, text) for w in "个项条类种"} - {text})
+
+
 def query_terms(question: str, vocab: set[str], data_dir: Path = DATA_DIR,
                 lex: Lexicon | None = None) -> tuple[Counter, list[str]]:
     """Weighted index terms of a question, and its cues.
