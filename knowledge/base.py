@@ -129,13 +129,16 @@ class KnowledgeBase:
             meta_path = corpus_dir / "documents.json"
             meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
             docs = {d.id: d for d in store.all_documents(s)}
+            by_doc: dict[str, list[store.KbPassage]] = {}
+            for p in store.all_passages(s):
+                by_doc.setdefault(p.doc_id, []).append(p)
             for doc_id, doc in docs.items():
                 if doc.bundled and doc_id in meta:  # titles and keywords follow documents.json
                     info = meta[doc_id]
                     doc.title = info.get("title", doc.title)
                     doc.keywords = info.get("keywords", doc.keywords)
             for doc_id, doc in docs.items():
-                rows = [p for p in store.all_passages(s) if p.doc_id == doc_id]
+                rows = by_doc.get(doc_id, [])
                 fresh = _rows_for(doc, [Passage(doc_id, p.ref, p.path, p.text, p.ord) for p in rows], self.data_dir)
                 for old, new in zip(rows, fresh):
                     old.tokens, old.heading_tokens, old.cues = new.tokens, new.heading_tokens, new.cues

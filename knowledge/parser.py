@@ -97,11 +97,7 @@ def _tree(lines: list[str]) -> _Node:
             continue
         while cur.rank >= rank:
             cur = cur.parent
-        node = _Node(kind, rank, label, rest if kind in ("attachment", "chapter", "contents") else "", parent=cur)
-        if kind not in ("attachment", "chapter", "contents"):
-            node.title = rest
-        elif kind == "contents":
-            node.title = f"：1. {rest}"
+        node = _Node(kind, rank, label, f"：1. {rest}" if kind == "contents" else rest, parent=cur)
         cur.children.append(node)
         cur = node
     return root
