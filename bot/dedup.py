@@ -75,6 +75,7 @@ class DedupStore:
         # queueing this process's writers on a lock instead keeps the tail latency down.
         self._write_lock = threading.Lock() if serialize_writes else contextlib.nullcontext()
         self._sqlite = engine.dialect.name == "sqlite"
+        self._local = threading.local()
         if self._sqlite:
             # Values converted exactly as SQLAlchemy stores them, so Core reads of the same rows agree.
             dialect = engine.dialect
@@ -89,15 +90,16 @@ class DedupStore:
                 with self.engine.begin() as conn:
                     conn.execute(stmt, values)
                 return
-            raw = self.engine.raw_connection()
-            try:
-                raw.cursor().execute(sqlite_sql, tuple(values[k] for k in order))
-                raw.commit()
-            except Exception:
-                raw.rollback()
-                raise
-            finally:
-                raw.close()
+            # Single statements in autocommit on a connection this thread keeps: no pool round trip, no
+            # BEGIN/COMMIT pair. The connection comes from the engine once, so its connect settings apply.
+            conn = getattr(self._local, "conn", None)
+            if conn is None:
+                fairy = self.engine.raw_connection()
+                conn = fairy.driver_connection
+                fairy.detach()  # this thread's own from now on; the pool no longer hands it out
+                conn.isolation_level = None
+                self._local.conn, self._local.fairy = conn, fairy
+            conn.execute(sqlite_sql, tuple(values[k] for k in order))
 
     @classmethod
     def for_url(cls, url: str, engine: Engine, clock: Clock = system_clock) -> "DedupStore":
