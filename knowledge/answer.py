@@ -80,7 +80,8 @@ def compose(question: str, sources: list[Source], confident: bool, words: list[s
         body = f"{trim(best.text, question, words)}\n{citation(best)}"
         others = [s for s in sources[1:3] if s.score > 0 and (s.doc, s.ref) != (best.doc, best.ref)]
         if others:
-            body += "\n相关条文：" + "；".join(f"《{s.title}》{s.ref}" for s in others)
+            # Related articles of the same document need no title again.
+            body += "\n相关条文：" + "；".join(s.ref if s.doc == best.doc else f"《{s.title}》{s.ref}" for s in others)
         return fit(body)
     near = [s for s in sources[:3] if s.score > 0]
     if not near:
