@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 from dataclasses import dataclass
 from typing import Callable
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.replies import reply_from_json
 from bot.dedup import DONE, DedupStore
@@ -102,7 +105,13 @@ class Answerer:
                 run.abandoned = True
                 log.info("%s message %s not answered within %.1fs; it will be pushed", msg.channel, msg.msg_id, wait)
                 return Outcome(None)
-            return Outcome(run.reply)
+        if record:
+            # Recorded here rather than in the worker, so the two writes of a message come from one thread.
+            try:
+                self.dedup.finish(msg.channel, msg.msg_id, run.reply.to_json(), INLINE)
+            except (SQLAlchemyError, sqlite3.Error):  # the answer exists: deliver it even if the record fails
+                log.exception("could not record the answer to %s message %s", msg.channel, msg.msg_id)
+        return Outcome(run.reply)
 
     def _work(self, msg: Message, run: _Run, late: LateSender, record: bool) -> None:
         reply = self.services.dispatcher.dispatch(msg)  # never raises: the dispatcher is the handlers' edge
@@ -110,9 +119,9 @@ class Answerer:
             run.reply = reply
             pushed = run.abandoned
             run.done.release()
-        if record:
-            self.dedup.finish(msg.channel, msg.msg_id, reply.to_json(), PUSHED if pushed else INLINE)
         if pushed:
+            if record:
+                self.dedup.finish(msg.channel, msg.msg_id, reply.to_json(), PUSHED)
             self.deliver_late(late, reply, msg)
 
     def deliver_late(self, late: LateSender, reply: Reply, msg: Message) -> None:
