@@ -18,8 +18,10 @@ def register(sub) -> None:
 
 
 def quiet_http_debug() -> None:
-    """Keep urllib3 at INFO even under LOG_LEVEL=DEBUG: its debug lines echo query strings that carry secrets."""
-    logging.getLogger("urllib3").setLevel(max(logging.INFO, logging.getLogger().level))
+    """Keep the HTTP and websocket clients at INFO even under LOG_LEVEL=DEBUG: their debug lines echo request
+    lines whose query strings carry secrets (WeCom's gettoken secret, the Stream gateway's ticket)."""
+    for name in ("urllib3", "websockets"):
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
 
 
 def serve(args) -> int:

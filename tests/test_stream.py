@@ -82,3 +82,35 @@ def test_stream_command_refuses_to_start_without_credentials(tmp_path, capsys, m
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'bot.db'}")
     assert main(["stream"]) == 2
     assert "DINGTALK_APP_KEY" in capsys.readouterr().out
+
+
+def test_connection_tickets_and_secrets_stay_out_of_the_log(db_url, aes_key, clock, recording, platform_fakes, caplog):
+    import logging
+
+    from bot.channels.dingtalk_stream import StreamRunner
+    from bot.cli_channels import quiet_http_debug
+    from bot.services import build_services
+
+    caplog.set_level(logging.DEBUG)
+    levels = {name: logging.getLogger(name).level for name in ("urllib3", "websockets")}
+    quiet_http_debug()  # as the stream command does
+    _, ding_api = platform_fakes
+    with FakeStreamGateway("ding-key", APP_SECRET) as gateway:
+        config = channel_config(db_url, aes_key, dingtalk_api_base=ding_api.url, dingtalk_openapi_base=gateway.url)
+        services = build_services(config, clock=clock, kb=object())
+        runner = StreamRunner(services).start()
+        try:
+            assert gateway.wait_connected()
+            sim = DingTalkSimulator("", APP_SECRET, webhook_base=ding_api.url, now=lambda: clock().timestamp())
+            assert gateway.ack_for(gateway.push_chatbot(sim.payload("你好")))["code"] == 200
+        finally:
+            runner.stop()
+            services.engine.dispose()
+            for name, level in levels.items():
+                logging.getLogger(name).setLevel(level)
+    # websockets.server is the fake gateway, i.e. the platform's side.
+    lines = [r.getMessage() for r in caplog.records if not r.name.startswith("websockets.server")]
+    assert any("open connection" in line for line in lines)  # the SDK did log its connection steps
+    for line in lines:
+        assert APP_SECRET not in line
+        assert not any(ticket in line for ticket in gateway.tickets)
