@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bot.db import init_db, make_engine  # noqa: E402
 from knowledge import KnowledgeBase, store  # noqa: E402
-from knowledge.base import _rows_for  # noqa: E402
+from knowledge.rows import rows_for  # noqa: E402
 from knowledge.parser import parse_document  # noqa: E402
 
 
@@ -45,7 +45,7 @@ def load_synthetic(sessions, n: int) -> None:
         for doc_id, text in generate(n):
             doc = store.KbDocument(id=doc_id, title=f"{doc_id} 合成管理办法", keywords=[], added_at=store.now())
             s.add(doc)
-            s.add_all(_rows_for(doc, parse_document(doc_id, text), Path(ROOT / "knowledge" / "data")))
+            s.add_all(rows_for(doc, parse_document(doc_id, text), Path(ROOT / "knowledge" / "data")))
         store.set_meta(s, "generation", str(time.time()))
         s.commit()
 

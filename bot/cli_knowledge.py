@@ -111,6 +111,17 @@ def cmd_kb_remove(args) -> int:
     return 0
 
 
+def cmd_kb_prebuild(args) -> int:
+    """Rewrite the prebuilt index words of the bundled corpus after the word lists were edited."""
+    from knowledge import prebuilt
+    from knowledge.base import CORPUS_DIR, fingerprint
+    from knowledge.terms import DATA_DIR
+
+    count = prebuilt.build(CORPUS_DIR, DATA_DIR, fingerprint(DATA_DIR, CORPUS_DIR))
+    print(f"已为内置文档预先生成 {count} 条的索引词：{CORPUS_DIR / prebuilt.FILENAME}")
+    return 0
+
+
 def register(sub) -> None:
     """Add this area's sub-commands to the parser."""
     ask = sub.add_parser("ask", help="回答一个问题（--json：逐行读取标准输入，逐行输出 JSON）")
@@ -132,6 +143,7 @@ def register(sub) -> None:
     add.add_argument("--issued", default="", help="发布日期")
     add.set_defaults(func=cmd_kb_add)
     kb_sub.add_parser("list", help="列出文档").set_defaults(func=cmd_kb_list)
+    kb_sub.add_parser("prebuild", help="修改词表后，重新生成内置文档的预建索引词").set_defaults(func=cmd_kb_prebuild)
     rm = kb_sub.add_parser("remove", help="删除文档及其条文")
     rm.add_argument("doc_id")
     rm.set_defaults(func=cmd_kb_remove)

@@ -14,8 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from bot.message import Source
 from knowledge import ranking, store
 from knowledge.index import IndexRow, SearchIndex
+from knowledge import prebuilt
 from knowledge.parser import Passage, parse_document
-from knowledge.terms import DATA_DIR, bigrams, index_tokens, load_lexicon, passage_cues
+from knowledge.rows import rows_for
+from knowledge.terms import DATA_DIR, bigrams, load_lexicon
 
 log = logging.getLogger(__name__)
 
@@ -23,39 +25,15 @@ CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 REFRESH_SECONDS = 5.0  # how often a running process looks for documents added or removed by another one
 
 
+def fingerprint(data_dir: Path = DATA_DIR, corpus_dir: Path = CORPUS_DIR) -> str:
+    """Identifies the word lists and bundled metadata that stored index words were computed with."""
+    meta = corpus_dir / "documents.json"
+    extra = hashlib.sha1(meta.read_bytes()).hexdigest()[:12] if meta.exists() else ""
+    return f"{load_lexicon(data_dir).fingerprint[:28]}:{extra}"
+
+
 class KnowledgeBaseError(Exception):
     """A knowledge-base operation the user asked for cannot be done; the message is Chinese and user-facing."""
-
-
-# Numbering says where a passage stands, not what it is about: kept out of the heading words.
-LABEL = re.compile(r"第[一二三四五六七八九十百零〇\d]+[章条节]|附件\s*[一二三四五六七八九十\d]*|^[一二三四五六七八九十]+、"
-                   r"|（[一二三四五六七八九十]+）|^\d+(\s*[.．、]\s*\d*)*")
-
-
-def lead(text: str) -> str:
-    """An article's own title: its first line when short (「第九条 评价标准」), or the words before its first
-    colon or full stop when short (「咨询服务方式：」, 「监理单位应提供本单位监理责任险。」)."""
-    first = text.split("\n", 1)[0]
-    if len(first) <= 30:
-        return first
-    m = re.match(r"^(.{2,30}?)[：:。；]", first)
-    return m.group(1) if m else ""
-
-
-def _rows_for(doc: store.KbDocument, passages: list[Passage], data_dir: Path) -> list[store.KbPassage]:
-    context = " ".join([doc.title, *doc.keywords])
-    title_tokens = " ".join(index_tokens(context, data_dir))
-    out = []
-    for p in passages:
-        words = " ".join(LABEL.sub("", h) for h in [*p.path, lead(p.text)])
-        heading = " ".join(index_tokens(words, data_dir))
-        out.append(store.KbPassage(
-            doc_id=doc.id, ord=p.ord, ref=p.ref, path=p.path, text=p.text,
-            tokens=" ".join(index_tokens(LABEL.sub("", p.text, count=1), data_dir)),
-            heading_tokens=f"{title_tokens}\t{heading}",
-            cues=" ".join(passage_cues(p.text)),
-        ))
-    return out
 
 
 class KnowledgeBase:
@@ -97,6 +75,7 @@ class KnowledgeBase:
             except IntegrityError:
                 s.rollback()
                 return
+            cache = prebuilt.load(corpus_dir, self._fingerprint(corpus_dir))
             files = {p.stem: p for p in corpus_dir.glob("*.txt")}
             order = [k for k in meta if k in files] + sorted(k for k in files if k not in meta)
             start = store.now()
@@ -109,16 +88,16 @@ class KnowledgeBase:
                     source=path.name, bundled=True, added_at=start + timedelta(milliseconds=n),
                 )
                 s.add(doc)
-                s.add_all(_rows_for(doc, parse_document(doc.id, path.read_text(encoding="utf-8")), self.data_dir))
+                passages = parse_document(doc.id, path.read_text(encoding="utf-8"))
+                # Words prebuilt for exactly these passages and word lists spare a fresh install loading jieba.
+                s.add_all(prebuilt.rows(doc, passages, cache) or rows_for(doc, passages, self.data_dir))
             store.set_meta(s, "tokenizer", self._fingerprint(corpus_dir))
             store.set_meta(s, "generation", str(time.time()))
             s.commit()
             log.info("loaded the bundled corpus from %s", corpus_dir)
 
     def _fingerprint(self, corpus_dir: Path) -> str:
-        meta = corpus_dir / "documents.json"
-        extra = hashlib.sha1(meta.read_bytes()).hexdigest()[:12] if meta.exists() else ""
-        return f"{load_lexicon(self.data_dir).fingerprint[:28]}:{extra}"
+        return fingerprint(self.data_dir, corpus_dir)
 
     def _retokenize_if_stale(self, corpus_dir: Path = CORPUS_DIR) -> None:
         """Rebuild stored tokens when the word lists or the bundled metadata were edited since they were computed."""
@@ -139,7 +118,7 @@ class KnowledgeBase:
                     doc.keywords = info.get("keywords", doc.keywords)
             for doc_id, doc in docs.items():
                 rows = by_doc.get(doc_id, [])
-                fresh = _rows_for(doc, [Passage(doc_id, p.ref, p.path, p.text, p.ord) for p in rows], self.data_dir)
+                fresh = rows_for(doc, [Passage(doc_id, p.ref, p.path, p.text, p.ord) for p in rows], self.data_dir)
                 for old, new in zip(rows, fresh):
                     old.tokens, old.heading_tokens, old.cues = new.tokens, new.heading_tokens, new.cues
             store.set_meta(s, "tokenizer", fingerprint)

@@ -8,7 +8,8 @@ import zipfile
 from pathlib import Path
 
 from knowledge import store
-from knowledge.base import KnowledgeBase, KnowledgeBaseError, _rows_for
+from knowledge.base import KnowledgeBase, KnowledgeBaseError
+from knowledge.rows import rows_for
 from knowledge.parser import parse_document
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def add_document(kb: KnowledgeBase, path: str | Path, title: str, doc_id: str | 
         doc = store.KbDocument(id=doc_id, title=title, issuer=issuer, number=number, issued=issued,
                                effective="", keywords=[], source=path.name, bundled=False, added_at=store.now())
         s.add(doc)
-        s.add_all(_rows_for(doc, passages, kb.data_dir))
+        s.add_all(rows_for(doc, passages, kb.data_dir))
         store.set_meta(s, "generation", str(time.time()))
         s.commit()
     log.info("added document %s with %s passages", doc_id, len(passages))

@@ -13,7 +13,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-TOKENIZER_VERSION = "12"  # bump when index_tokens changes, so stored tokens are rebuilt
+TOKENIZER_VERSION = "14"  # bump when index_tokens changes, so stored tokens are rebuilt
 
 # Question cues and the passage features they point at ("多少钱" → a passage that names an amount).
 QUERY_CUES = {

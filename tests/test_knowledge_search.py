@@ -112,3 +112,21 @@ def test_the_knowledge_base_on_postgresql(pg_url):
     kb = KnowledgeBase.open(init_db(engine))
     assert kb.search("信得过班组什么时候报名", k=3)[0].doc == "cacem-trusted-team-2024"
     engine.dispose()
+
+
+def test_the_prebuilt_index_words_match_the_word_lists():
+    from knowledge import prebuilt
+    from knowledge.base import CORPUS_DIR, fingerprint
+
+    assert prebuilt.load(CORPUS_DIR, fingerprint()), "word lists changed: run `python -m bot kb prebuild`"
+
+
+def test_a_fresh_install_answers_without_loading_the_tokenizer(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from bot.db import init_db, make_engine; from knowledge import KnowledgeBase; "
+            f"kb = KnowledgeBase.open(init_db(make_engine('sqlite:///{tmp_path / 'fresh.db'}'))); "
+            "print(kb.search('创优门槛多少钱', k=1)[0].ref, 'jieba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["第八条", "False"], out.stderr
