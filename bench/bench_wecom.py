@@ -13,6 +13,7 @@ import argparse
 import http.client
 import multiprocessing as mp
 import os
+import queue
 import statistics
 import sys
 import tempfile
@@ -118,7 +119,14 @@ def main() -> int:
     ready = mp.Queue()
     proc = mp.Process(target=_serve, args=(aes_key, os.path.join(tmp, "bot.db"), args.threads, ready), daemon=True)
     proc.start()
-    port = ready.get(timeout=60)
+    port = None
+    while port is None:
+        try:
+            port = ready.get(timeout=1)
+        except queue.Empty:
+            if not proc.is_alive():
+                print("the bot process failed to start; see its traceback above", file=sys.stderr)
+                return 2
     sim = WeComSimulator(f"http://127.0.0.1:{port}", TOKEN, aes_key, CORP_ID)
     try:
         wecom_reqs = []
