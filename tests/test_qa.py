@@ -30,7 +30,7 @@ def test_follow_ups_are_kept_per_user_in_a_group(services):
 def test_an_article_by_its_citation_uses_the_document_in_context(testbot):
     testbot.say("全过程咨询专家组几个人")
     r = testbot.say("第八条怎么说的")
-    assert "——《化工工程建设全过程质量控制专项咨询服务管理办法（试行）》第八条" in r.text
+    assert "——《咨询服务管理办法（试行）》第八条" in r.text
     r = testbot.say("附件2是什么")
     assert "中国建筑股份有限公司" in r.text and len(r.text.encode("utf-8")) <= 2048
 
