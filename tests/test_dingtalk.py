@@ -12,6 +12,7 @@ def test_private_message_is_answered_in_the_response_as_markdown_with_its_source
     assert body["markdown"]["text"].startswith("收到：化工优质工程投资额有什么要求")
     assert "《化学工业优质工程奖评选办法》第八条" in body["markdown"]["text"]
     assert channel_bot.handler.runs == [("dingtalk", "staff07", "staff07", "化工优质工程投资额有什么要求")]
+    assert "at" not in body  # nobody to point at in a private chat
 
 
 def test_group_message_answered_only_when_mentioned_with_the_mention_stripped(channel_bot):
@@ -20,6 +21,7 @@ def test_group_message_answered_only_when_mentioned_with_the_mention_stripped(ch
     assert channel_bot.handler.count() == 0
     resp = channel_bot.ding.send_text("投资额有什么要求", group="cid-group-1", user="staff08")
     assert resp.json()["markdown"]["text"].startswith("收到：投资额有什么要求")
+    assert resp.json()["at"] == {"atUserIds": ["staff08"]}  # the asker is mentioned in the group
     # Group: the conversation is the group, the user is the sender.
     assert channel_bot.handler.runs == [("dingtalk", "cid-group-1", "staff08", "投资额有什么要求")]
 

@@ -76,12 +76,19 @@ def to_message(payload: dict[str, Any]) -> Message | None:
                    user_name=_field(payload, "senderNick", 64))
 
 
-def render_payloads(reply: Reply) -> list[dict[str, Any]]:
-    """The reply as DingTalk message bodies: markdown when it helps, split into parts within the size limit."""
+def render_payloads(reply: Reply, msg: Message | None = None) -> list[dict[str, Any]]:
+    """The reply as DingTalk message bodies: markdown when it helps, split into parts within the size limit;
+    in a group the asker is @-mentioned so the answer reaches them among the chatter."""
     if wants_markdown(reply):
-        return [{"msgtype": "markdown", "markdown": {"title": TITLE, "text": part}}
-                for part in split_text(render_markdown(reply), PART_LIMIT)]
-    return [{"msgtype": "text", "text": {"content": part}} for part in split_text(render_text(reply), PART_LIMIT)]
+        bodies = [{"msgtype": "markdown", "markdown": {"title": TITLE, "text": part}}
+                  for part in split_text(render_markdown(reply), PART_LIMIT)]
+    else:
+        bodies = [{"msgtype": "text", "text": {"content": part}}
+                  for part in split_text(render_text(reply), PART_LIMIT)]
+    if msg is not None and msg.is_group:
+        for body in bodies:
+            body["at"] = {"atUserIds": [msg.user_id]}
+    return bodies
 
 
 def message_type(payload: dict[str, Any]) -> str:
@@ -120,12 +127,12 @@ def receive():
         if not webhook:
             log.warning("late answer to dingtalk message %s lost: no sessionWebhook", msg.msg_id)
             return
-        dingtalk_push(services, webhook, render_payloads(reply))
+        dingtalk_push(services, webhook, render_payloads(reply, msg))
 
     outcome = answerer.answer(msg, current_app.config["REPLY_WAIT_SECONDS"], push_all)
     if outcome.reply is None:
         return jsonify({})
-    first, *rest = render_payloads(outcome.reply)
+    first, *rest = render_payloads(outcome.reply, msg)
     if rest and webhook and not outcome.duplicate:
         answerer.later(lambda: dingtalk_push(services, webhook, rest), f"rest of dingtalk {msg.msg_id}")
     return jsonify(first)

@@ -76,7 +76,7 @@ class RobotHandler(ChatbotHandler):
             return AckMessage.STATUS_OK, "OK"
 
         def push_all(reply: Reply) -> None:
-            self._push(webhook, render_payloads(reply))
+            self._push(webhook, render_payloads(reply, msg))
 
         # No HTTP response to carry the answer: wait for nothing, the run pushes its answer when done.
         outcome = self.answerer.answer(msg, 0, push_all)

@@ -35,11 +35,13 @@
     row.appendChild(bubble);
     log.appendChild(row);
     row.scrollIntoView({block: "end"});
+    return row;
   }
 
   function ask(text) {
     add("me", text);
     send.disabled = true;
+    var pending = add("bot pending", "正在查找依据…");
     fetch("api/chat", {
       method: "POST",
       headers: {"Content-Type": "application/json"},
@@ -47,9 +49,11 @@
     }).then(function (res) {
       return res.json().then(function (body) { return {ok: res.ok, body: body}; });
     }).then(function (r) {
+      pending.remove();
       if (r.ok) { add("bot", r.body.text, r.body.citations); }
       else { add("error", r.body.error || "出错了，请稍后再试。"); }
     }).catch(function () {
+      pending.remove();
       add("error", "网络连接失败，请稍后再试。");
     }).finally(function () {
       send.disabled = false;
