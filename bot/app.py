@@ -5,6 +5,8 @@ import logging
 from typing import Any
 
 from flask import Flask, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.answering import Answerer
 from bot.channels.safety import MAX_BODY, Rejected, rejection_response
@@ -91,8 +93,14 @@ def create_app(services=None, config: dict[str, Any] | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz():
-        """Liveness plus which channels are on."""
-        return jsonify(status="ok", channels=status)
+        """Liveness, the database, and which channels are on; 503 when the database does not answer."""
+        try:
+            with services.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError as err:
+            log.warning("health check: database unavailable: %s", type(err).__name__)
+            return jsonify(status="error", database="unavailable", channels=status), 503
+        return jsonify(status="ok", database="ok", channels=status)
 
     return app
 

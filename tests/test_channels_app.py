@@ -20,7 +20,7 @@ def test_channels_without_credentials_are_off_said_once_and_in_healthz(services,
     assert len(off_lines) == 2 and any("WECOM_TOKEN" in line for line in off_lines)
     with ServerThread(app) as url:
         health = requests.get(url + "/healthz", timeout=5).json()
-        assert health["status"] == "ok" and health["channels"]["web"]["enabled"]
+        assert health["status"] == "ok" and health["database"] == "ok" and health["channels"]["web"]["enabled"]
         wecom = health["channels"]["wecom"]
         assert not wecom["enabled"] and wecom["missing"] == ["WECOM_CORP_ID", "WECOM_TOKEN", "WECOM_AES_KEY"]
         assert not health["channels"]["dingtalk"]["enabled"]
@@ -73,3 +73,18 @@ def test_serve_command_runs_the_app_under_waitress(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_healthz_is_503_when_the_database_is_gone(db_url, clock, tmp_path):
+    from bot.config import Config
+    from bot.services import build_services
+
+    services = build_services(Config.from_env(env={}, database_url=db_url), clock=clock, kb=object())
+    app = create_app(services)
+    services.engine.dispose()
+    (tmp_path / "bot.db").unlink()
+    (tmp_path / "bot.db").mkdir()  # the file is now a directory: SQLite cannot open it
+    with ServerThread(app) as url:
+        resp = requests.get(url + "/healthz", timeout=5)
+        assert resp.status_code == 503 and resp.json()["database"] == "unavailable"
+    app.extensions["bot.answerer"].close()
