@@ -43,4 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     setup_logging()
-    return int(args.func(args) or 0)
+    from bot.config import ConfigError
+
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"配置有误：{exc}", file=sys.stderr)
+        return 2

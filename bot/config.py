@@ -9,6 +9,23 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'bot.db'}"
 
 
+class ConfigError(ValueError):
+    """A setting in the environment has a value the bot cannot use."""
+
+
+def _int(env, name: str, default: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"环境变量 {name} 应为正整数（秒或分钟），现在是「{raw}」。") from None
+    if value <= 0:
+        raise ConfigError(f"环境变量 {name} 应为正整数，现在是「{raw}」。")
+    return value
+
+
 def _split(value: str) -> frozenset[str]:
     return frozenset(v.strip() for v in value.replace(";", ",").split(",") if v.strip())
 
@@ -61,9 +78,9 @@ class Config:
             dingtalk_agent_id=e.get("DINGTALK_AGENT_ID", ""),
             dingtalk_api_base=(e.get("DINGTALK_API_BASE") or "https://oapi.dingtalk.com").rstrip("/"),
             dingtalk_openapi_base=(e.get("DINGTALK_OPENAPI_BASE") or "https://api.dingtalk.com").rstrip("/"),
-            reminder_grace_minutes=int(e.get("REMINDER_GRACE_MINUTES") or 360),
-            scheduler_lease_seconds=int(e.get("SCHEDULER_LEASE_SECONDS") or 30),
-            outbox_claim_seconds=int(e.get("OUTBOX_CLAIM_SECONDS") or 120),
+            reminder_grace_minutes=_int(e, "REMINDER_GRACE_MINUTES", 360),
+            scheduler_lease_seconds=_int(e, "SCHEDULER_LEASE_SECONDS", 30),
+            outbox_claim_seconds=_int(e, "OUTBOX_CLAIM_SECONDS", 120),
         )
         values.update(overrides)
         return cls(**values)

@@ -41,3 +41,30 @@ def test_a_failing_handler_gets_a_polite_chinese_reply_not_a_crash():
 def test_blank_message_gets_guidance():
     reply = Dispatcher([_Boom()], ctx=None).dispatch(Message("test", "c", "u", "   "))
     assert "帮助" in reply.text
+
+
+def test_a_bad_number_in_the_environment_is_a_clear_error_not_a_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}", OUTBOX_CLAIM_SECONDS="两分钟")
+    proc = subprocess.run([sys.executable, "-m", "bot", "reminders", "list"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2
+    assert "OUTBOX_CLAIM_SECONDS" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_debug_logging_keeps_urls_with_keys_out_of_the_log():
+    import logging
+
+    from bot.cli import setup_logging
+
+    root = logging.getLogger()
+    old = root.level
+    try:
+        root.setLevel(logging.DEBUG)
+        setup_logging()
+        assert not logging.getLogger("urllib3").isEnabledFor(logging.DEBUG)
+    finally:
+        root.setLevel(old)
