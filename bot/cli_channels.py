@@ -44,15 +44,18 @@ def serve(args) -> int:
 
 def stream(args) -> int:
     """Connect to DingTalk's Stream gateway and answer robot messages until interrupted."""
-    from bot.channels.dingtalk_stream import run_forever
-    from bot.services import build_services
+    from bot.config import Config
 
     quiet_http_debug()
-    services = build_services()
-    if not services.config.dingtalk_enabled:
+    config = Config.from_env()
+    if not config.dingtalk_enabled:
         log.error("DingTalk Stream needs DINGTALK_APP_KEY and DINGTALK_APP_SECRET")
         print("钉钉 Stream 模式需要设置 DINGTALK_APP_KEY 和 DINGTALK_APP_SECRET。")
         return 2
+    from bot.channels.dingtalk_stream import run_forever
+    from bot.services import build_services
+
+    services = build_services(config)
     try:
         run_forever(services)
     except KeyboardInterrupt:
