@@ -1,6 +1,7 @@
 """Answer each platform message exactly once, within the platform's patience, pushing late answers afterwards."""
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import sqlite3
@@ -17,6 +18,7 @@ from bot.message import Message, Reply
 log = logging.getLogger(__name__)
 
 INLINE, PUSHED = "inline", "pushed"
+PRUNE_EVERY = 5000  # claimed messages between two clean-ups of old dedup records
 
 # Called with the finished reply when the HTTP response has already gone without it.
 LateSender = Callable[[Reply], None]
@@ -81,6 +83,7 @@ class Answerer:
         self.services = services
         self.dedup = DedupStore.for_url(services.config.database_url, services.engine, services.clock)
         self.pool = _Workers(max_workers)
+        self._claims = itertools.count()
 
     def answer(self, msg: Message, wait: float, late: LateSender) -> Outcome:
         """Answer ``msg`` inline if ready within ``wait`` seconds, else hand it to ``late`` when it is."""
@@ -88,6 +91,8 @@ class Answerer:
             return self._run_now(msg, wait, late, record=False)
         rec = self.dedup.claim(msg.channel, msg.msg_id)
         if rec.claimed:
+            if next(self._claims) % PRUNE_EVERY == 0:  # at start, then now and then: old records go
+                self.later(self.dedup.prune, "pruning old dedup records")
             return self._run_now(msg, wait, late, record=True)
         log.info("%s message %s is a retry (%s)", msg.channel, msg.msg_id, rec.status)
         if rec.status != DONE:
