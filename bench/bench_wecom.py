@@ -40,7 +40,7 @@ class EchoHandler:
         return Reply("收到：" + msg.text)
 
 
-def _serve(aes_key: str, db_path: str, threads: int, ready) -> None:
+def _serve(aes_key: str, db_path: str, threads: int, ready, real: bool = False) -> None:
     import logging
 
     logging.disable(logging.WARNING)
@@ -49,10 +49,11 @@ def _serve(aes_key: str, db_path: str, threads: int, ready) -> None:
     from bot.channels.server import make_server
     from bot.config import Config
 
-    bot.services.default_handlers = lambda: [EchoHandler()]
+    if not real:
+        bot.services.default_handlers = lambda: [EchoHandler()]
     config = Config.from_env(env={}, database_url=f"sqlite:///{db_path}", wecom_corp_id=CORP_ID, wecom_token=TOKEN,
                              wecom_aes_key=aes_key)
-    app = create_app(bot.services.build_services(config, kb=object()))
+    app = create_app(bot.services.build_services(config, kb=None if real else object()))
     app.add_url_rule("/bare", "bare", lambda: "ok")
     server = make_server(app, port=0, threads=threads)
     ready.put(server.effective_port)
@@ -99,6 +100,11 @@ def _cpu_seconds(pid: int) -> float:
         return float("nan")
 
 
+def _answered(content: str, real: bool) -> bool:
+    """The reply is the expected kind of answer: the echo, or the article the real knowledge base quotes."""
+    return "第八条" in content if real else content.startswith("收到：")
+
+
 def _pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
@@ -112,12 +118,15 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--threads", type=int, default=16, help="waitress worker threads")
+    ap.add_argument("--real", action="store_true",
+                    help="answer with the real handlers and knowledge base instead of the echo handler")
     args = ap.parse_args()
 
     aes_key = new_aes_key()
     tmp = tempfile.mkdtemp(prefix="bench-wecom-")
     ready = mp.Queue()
-    proc = mp.Process(target=_serve, args=(aes_key, os.path.join(tmp, "bot.db"), args.threads, ready), daemon=True)
+    proc = mp.Process(target=_serve, args=(aes_key, os.path.join(tmp, "bot.db"), args.threads, ready, args.real),
+                      daemon=True)
     proc.start()
     port = None
     while port is None:
@@ -131,7 +140,8 @@ def main() -> int:
     try:
         wecom_reqs = []
         for i in range(args.requests + 50):
-            params, body = sim.envelope(sim.text_xml(f"问题{i}", user=f"u{i % 50}", msg_id=str(10**9 + i)))
+            text = "化工优质工程投资额有什么要求" if args.real else f"问题{i}"
+            params, body = sim.envelope(sim.text_xml(text, user=f"u{i % 50}", msg_id=str(10**9 + i)))
             wecom_reqs.append(("/wecom/callback?" + urlencode(params), body))
         _load(port, wecom_reqs[-50:], args.concurrency)  # warm-up: connections, SQLite, thread pool
         _load(port, [("/bare", b"")] * 50, args.concurrency)
@@ -163,13 +173,14 @@ def main() -> int:
 
     n = per * args.rounds
     bad = sum(1 for status, data in bodies if status != 200)
-    ok = sum(1 for status, data in bodies if status == 200 and sim.open_reply(_Resp(data))["Content"].startswith("收到："))
+    ok = sum(1 for status, data in bodies if status == 200 and _answered(sim.open_reply(_Resp(data))["Content"], args.real))
     bare_rps, wecom_rps = n / bare_total, n / wecom_total
     ratio = statistics.median(ratios)
     p50, p99 = _pct(wecom_lat, 50), _pct(wecom_lat, 99)
     print(f"cores: {os.cpu_count()}  requests: {n} per endpoint in {args.rounds} rounds  "
           f"concurrency: {args.concurrency}  waitress threads: {args.threads}  "
-          f"handler: echo (fast test handler; measures the channel, not the knowledge base)")
+          + ("handlers: the real ones (knowledge base Q&A)" if args.real else
+             "handler: echo (fast test handler; measures the channel, not the knowledge base)"))
     print(f"bare flask endpoint : {bare_rps:8.0f} req/s  p50 {_pct(bare_lat, 50):6.2f} ms  p99 {_pct(bare_lat, 99):6.2f} ms")
     print(f"wecom encrypted     : {wecom_rps:8.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")
     print(f"server CPU/request  : bare {bare_cpu / n * 1000:.2f} ms, wecom {wecom_cpu / n * 1000:.2f} ms")
