@@ -143,3 +143,12 @@ def test_a_transient_failure_of_the_app_message_api_is_retried(channel_bot, monk
     channel_bot.handler.gate.set()
     assert wait_for(lambda: fake.delivered("app"))
     assert [a.errcode for a in fake.arrivals if a.kind == "app"] == [-1, 0]  # refused once, then delivered
+
+
+def test_a_crash_below_the_handlers_still_gets_a_polite_answer(channel_bot, monkeypatch):
+    def broken(msg):
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(channel_bot.services.dispatcher, "dispatch", broken)
+    resp = channel_bot.wecom.send_text("你好")
+    assert resp.status_code == 200 and "抱歉" in channel_bot.wecom.open_reply(resp)["Content"]

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.replies import reply_from_json
 from bot.dedup import DONE, DedupStore
+from bot.dispatcher import FAILURE_REPLY
 from bot.message import Message, Reply
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,11 @@ class Answerer:
         return Outcome(run.reply)
 
     def _work(self, msg: Message, run: _Run, late: LateSender, record: bool) -> None:
-        reply = self.services.dispatcher.dispatch(msg)  # never raises: the dispatcher is the handlers' edge
+        try:
+            reply = self.services.dispatcher.dispatch(msg)
+        except Exception:  # the dispatcher catches handler errors; this catches the rest, so a reply still goes
+            log.exception("dispatch failed for %s message %s", msg.channel, msg.msg_id)
+            reply = Reply(FAILURE_REPLY)
         with run.lock:
             run.reply = reply
             pushed = run.abandoned
