@@ -91,6 +91,11 @@ def create_app(services=None, config: dict[str, Any] | None = None) -> Flask:
     def _bad_method(_err):
         return jsonify(error="不支持这种请求方法"), 405
 
+    @app.errorhandler(500)
+    def _server_error(_err):
+        # Flask has logged the traceback; the caller gets a sentence, not a page.
+        return jsonify(error="服务器内部错误，请稍后再试"), 500
+
     @app.get("/healthz")
     def healthz():
         """Liveness, the database, and which channels are on; 503 when the database does not answer."""
