@@ -70,3 +70,16 @@ def test_eligibility_dialog_through_a_dingtalk_group(real_bot):
     answers = [ding_say(real_bot, "pm-ding", text, group="cid-e2e-pm") for text in DIALOG]
     assert "会员单位" in answers[0]
     assert "符合申请条件" in answers[-1] and "第八条" in answers[-1]
+
+
+def test_follow_up_in_the_web_chat_keeps_the_topic_per_session(real_bot):
+    import requests
+
+    def ask(text, session):
+        return requests.post(real_bot.url + "/api/chat", json={"text": text, "session": session}, timeout=10).json()
+
+    ask("化工优质工程投资额有什么要求", "web-session-aaaa")
+    follow = ask("那精品工程呢", "web-session-aaaa")
+    assert "5亿元" in follow["text"] and any(AWARD_RULES in c for c in follow["citations"])
+    fresh = ask("那精品工程呢", "web-session-bbbb")
+    assert fresh["text"] != follow["text"]
