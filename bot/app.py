@@ -17,6 +17,9 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": MAX_BODY,
     # WeCom gives up after 5 s; answering within 4 s leaves room for the network.
     "REPLY_WAIT_SECONDS": 4.0,
+    # Threads that run handlers for the platform callbacks. Handlers are CPU-bound Python, so more threads than this
+    # only add GIL contention; a run that finds them all busy waits its turn and is pushed if it misses the 4 s.
+    "ANSWER_WORKERS": 8,
     "JSON_AS_ASCII": False,
 }
 
@@ -49,7 +52,7 @@ def create_app(services=None, config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     app.json.ensure_ascii = False
     app.extensions["bot.services"] = services
-    app.extensions["bot.answerer"] = Answerer(services)
+    app.extensions["bot.answerer"] = Answerer(services, max_workers=app.config["ANSWER_WORKERS"])
 
     from bot.channels import dingtalk, web, wecom
 

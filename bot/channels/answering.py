@@ -80,7 +80,7 @@ class _Workers:
 class Answerer:
     """Runs the dispatcher for a message at most once across workers (dedup in the DB) with a deadline."""
 
-    def __init__(self, services, max_workers: int = 16):
+    def __init__(self, services, max_workers: int = 8):
         self.services = services
         self.dedup = DedupStore.for_url(services.config.database_url, services.engine, services.clock)
         self.pool = _Workers(max_workers)
