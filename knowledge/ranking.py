@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from knowledge import signals
 from knowledge.terms import PASSAGE_CUES, QUERY_CUES, bigrams, measure_variants, normalise, query_terms
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ SENTENCE = re.compile(r"[。；;！？\n]")
 CUE_RX = {k: re.compile(v) for k, v in PASSAGE_CUES.items()}
 QUERY_CUE_RX = {k: re.compile(v, re.I) for k, v in QUERY_CUES.items()}
 STOP_CHARS = set("的了吗呢吧啊呀么是有在和与及或对给把被从到为就都也还又要会能我你他她它们这那哪啥谁什怎几多")
+HEADING_WEIGHT = 0.3  # the question repeats the passage's own title (「咨询服务方式」) or its parent's
+LIST_BOOST = 1.3  # a question asking 「包括哪些」 and a passage that enumerates
 CONFIDENT_COVERAGE = 0.55  # share of the question's meaningful characters the best passage must account for
 
 
@@ -180,6 +183,10 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
     named = {doc for doc, words in kb.doc_words().items() if any(normalise(w) in q for w in words)}
     idf = {t: kb.index.idf(t) for t in terms}
     weights = {t: idf[t] * w for t, w in terms.items()}
+    qgrams = signals.content_grams(question, kb.lexicon.stopwords)
+    # Headings are matched with the question's words and their synonyms (「什么样的」 → 条件 → 「项目条件」).
+    qset = set(qgrams).union(*(signals.content_grams(t) for t in terms))
+    wants_list = signals.asks_for_list(question)
     out = []
     for n, (pid, score) in enumerate(hits):
         p = kb.passages[pid]
@@ -194,6 +201,9 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
             score *= SENTENCE_BASE + best_sentence(kb, p.text, weights, strict)
         else:
             score *= SENTENCE_BASE
+        score *= 1 + HEADING_WEIGHT * signals.heading_match(kb, pid, qset)
+        if wants_list and signals.gives_list(kb, pid):
+            score *= LIST_BOOST
         if named and p.doc_id in named and len(named) < len(kb.titles):
             score *= DOC_BOOST  # the question names the document's topic (「班组」「泽州」「创优」)
         out.append((pid, score))

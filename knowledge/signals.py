@@ -1,0 +1,63 @@
+"""Ranking signals from a passage's place in the document: its headings, and whether it enumerates.
+
+Colloquial questions are cut into words differently from the headings (「服务的方式」 against 「咨询服务方式」),
+so headings are compared by character bigrams; the ranker turns each signal into a boost.
+"""
+from __future__ import annotations
+
+import re
+
+from knowledge.rows import LABEL, lead
+from knowledge.terms import bigrams, normalise
+
+STOP_CHARS = set("的了吗呢吧啊呀么是有在和与及或对给把被从到为就都也还又要会能我你他她它们这那哪啥谁什怎几多")
+# Questions that ask for an enumeration (「包括哪些」「有哪几种」「都有什么」) …
+LIST_QUESTION = re.compile(r"哪些|哪几|包括|包含|有什么|都有|几种|几类|几个方面|分几|几项|几个环节|内容")
+# … and passages that give one: numbered items, or a run of at least three 、-separated terms.
+LIST_PASSAGE = re.compile(r"(（[一二三四五六七八九十]+）|\n\s*\d+(\.\d+)*\s*[、.．]?\s*\S)|([^、，。；\n]{1,20}、){2,}")
+
+
+def content_grams(text: str, stopwords=frozenset()) -> list[str]:
+    """The character bigrams of a text that carry meaning (none with a function character or a stop word)."""
+    return [g for g in dict.fromkeys(bigrams(text)) if g not in stopwords and not any(c in STOP_CHARS for c in g)]
+
+
+def _title(heading: str) -> str:
+    return LABEL.sub("", normalise(heading)).strip()
+
+
+def passage_grams(kb, pid: int) -> dict:
+    """Cached bigram sets of a passage's own title and its parent's title."""
+    cache = kb.field_cache.setdefault(("grams", pid), {})
+    if "own" not in cache:
+        p = kb.passages[pid]
+        path = list(p.path or [])
+        own = _title(lead(p.text)) or (_title(path[-1]) if path else "")
+        parent = _title(path[-2]) if len(path) > 1 else ""
+        cache["own"] = set(content_grams(own)) if len(own) <= 30 else set()
+        cache["parent"] = set(content_grams(parent)) if len(parent) <= 30 else set()
+    return cache
+
+
+def heading_match(kb, pid: int, qgrams: set[str]) -> float:
+    """How much of the passage's own title (or, half as much, its parent's) the question repeats."""
+    grams = passage_grams(kb, pid)
+    best = 0.0
+    for key, factor in (("own", 1.0), ("parent", 0.5)):
+        title = grams[key]
+        if len(title) >= 1:
+            best = max(best, factor * len(title & qgrams) / len(title))
+    return best
+
+
+def asks_for_list(question: str) -> bool:
+    """True when the question asks what something includes (「包括哪些」「有哪几种」)."""
+    return bool(LIST_QUESTION.search(normalise(question)))
+
+
+def gives_list(kb, pid: int) -> bool:
+    """True when the passage enumerates (numbered items, or three or more 、-separated terms)."""
+    cache = kb.field_cache.setdefault(("grams", pid), {})
+    if "list" not in cache:
+        cache["list"] = bool(LIST_PASSAGE.search(kb.passages[pid].text))
+    return cache["list"]

@@ -1,0 +1,68 @@
+"""Structure signals of the ranking: a question repeating a heading, and questions asking for a list."""
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.db import init_db, make_engine
+from knowledge import KnowledgeBase
+from knowledge import signals
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory):
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('kbs') / 'kb.db'}")
+    yield KnowledgeBase.open(init_db(engine))
+    engine.dispose()
+
+
+def pid_of(kb, doc, ref):
+    return next(pid for pid, p in kb.passages.items() if p.doc_id == doc and p.ref == ref)
+
+
+def grams(text):
+    return set(signals.content_grams(text))
+
+
+def test_question_repeating_an_article_title_matches_its_heading(kb):
+    way = pid_of(kb, "cncca-quality-consulting", "第十三条")  # 「咨询服务方式：……」
+    fee = pid_of(kb, "cncca-quality-consulting", "第十九条")
+    q = grams("协会提供咨询服务的方式有哪些")
+    assert signals.heading_match(kb, way, q) >= 0.75  # all but 「务方」, which 「服务的方式」 splits
+    assert signals.heading_match(kb, fee, q) < 0.5
+
+
+def test_parent_heading_counts_half(kb):
+    # 第九条 has no title of its own; it stands in the chapter 「第四章 项目条件」.
+    art = pid_of(kb, "cncca-quality-consulting", "第九条")
+    assert signals.heading_match(kb, art, grams("项目条件")) == 0.5
+    assert signals.heading_match(kb, art, grams("收费标准")) == 0.0
+
+
+def test_list_questions_and_enumerating_passages(kb):
+    assert signals.asks_for_list("创优都包括哪些类别")
+    assert signals.asks_for_list("班组活动分几个环节")
+    assert not signals.asks_for_list("创优门槛多少钱")
+    assert signals.gives_list(kb, pid_of(kb, "cncca-quality-award", "第三条"))  # 「……工程、……工程、……」
+    assert not signals.gives_list(kb, pid_of(kb, "cncca-quality-award", "第二十五条"))
+
+
+def test_colloquial_synonyms_reach_the_document_wording(kb):
+    # 「聘期」 is the document's 「聘任期」.
+    assert "且在聘任期内" in kb.search("专家聘期过了还能参加评审吗", k=1)[0].text
+    # 「咨询费」 and 「定价」 are about the fee article.
+    top = kb.search("咨询费怎么定价", k=3)
+    assert any("收取咨询服务费" in s.text for s in top), [s.ref for s in top]
+
+
+def test_second_colloquial_set_holds(kb):
+    items = [json.loads(line) for line in (ROOT / "knowledge/eval/dev2.jsonl").read_text("utf-8").splitlines() if line]
+    h1 = h3 = 0
+    for item in items:
+        texts = ["".join(s.text.split()) for s in kb.search(item["q"], k=3)]
+        hits = [any("".join(e.split()) in t for e in item["expect"]) for t in texts]
+        h1 += hits[0]
+        h3 += any(hits)
+    assert h1 / len(items) >= 0.8 and h3 / len(items) >= 0.9, (h1, h3)
