@@ -103,12 +103,15 @@ def _sentences(text: str) -> list[str]:
     return sents + [a + b for a, b in zip(sents, sents[1:])]
 
 
-def best_sentence(kb, text: str, weights: dict[str, float], strict: list[str]) -> float:
+def best_sentence(kb, pid: int, weights: dict[str, float], strict: list[str]) -> float:
     """Share of the question's weight that one sentence of the passage covers (the answer is usually one sentence)."""
     total = sum(weights.values()) or 1.0
     forms = [(w, (term, *kb.lexicon.members(term))) for term, w in weights.items()]
     best = 0.0
-    for sent in _sentences(text):
+    fields = _fields(kb, pid)
+    if "sentences" not in fields:
+        fields["sentences"] = _sentences(kb.passages[pid].text)
+    for sent in fields["sentences"]:
         got = 0.0
         for w, words in forms:
             if any(f in sent for f in words):
@@ -198,7 +201,7 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
         if n < RERANK_DEPTH:
             shared = max(longest_shared(v, _fields(kb, pid)["text"]) for v in variants)
             score += PHRASE_WEIGHT * min(PHRASE_CAP, max(0, shared - 2))
-            score *= SENTENCE_BASE + best_sentence(kb, p.text, weights, strict)
+            score *= SENTENCE_BASE + best_sentence(kb, pid, weights, strict)
         else:
             score *= SENTENCE_BASE
         score *= 1 + HEADING_WEIGHT * signals.heading_match(kb, pid, qset)
