@@ -18,7 +18,7 @@ TOKENIZER_VERSION = "14"  # bump when index_tokens changes, so stored tokens are
 # Question cues and the passage features they point at ("多少钱" → a passage that names an amount).
 QUERY_CUES = {
     "qamount": r"多少钱|多少万|多少亿|金额|奖金|费用|收费|钱|万元|亿元|投资额|合同额|门槛|奖励多少|奖多少",
-    "qdate": r"什么时候|啥时候|啥时|何时|几月|几号|哪天|哪一天|日期|时间|截止|期限|多久|哪年|哪一年|施行|生效",
+    "qdate": r"什么时候|啥时候|啥时|何时|几月|几号|哪天|哪一天|日期|时间|截止|期限|多久|哪年|哪一年|施行|生效|最晚|最迟|截至",
     "qcontact": r"电话|联系|找谁|问谁|咨询谁|qq|热线|手机",
     "qemail": r"邮箱|邮件|email|e-mail|发到哪|发给谁|发送到",
     "qbody": r"(?<![找问])谁|哪个部门|哪个单位|哪家|什么部门|什么单位|由谁",
@@ -27,7 +27,7 @@ QUERY_CUES = {
     "qscore": r"几分|多少分|满分|分值|打分|加分|扣分|得分|分数",
     "qweb": r"网站|网址|官网|哪个网|链接|系统",
     "qstandard": r"标准|规范|规程|准则|依据",
-    "qlevel": r"等级|级别|档次|几级|哪几级|分级|评级",
+    "qlevel": r"等级|级别|档次|几级|哪几级|分级|评级|几档|几等",
     "qdef": r"定义|什么是|什么叫|是指什么|指的是|指什么|含义|概念",
 }
 PASSAGE_CUES = {
