@@ -33,6 +33,7 @@ QUERY_CUE_RX = {k: re.compile(v, re.I) for k, v in QUERY_CUES.items()}
 STOP_CHARS = set("的了吗呢吧啊呀么是有在和与及或对给把被从到为就都也还又要会能我你他她它们这那哪啥谁什怎几多")
 HEADING_WEIGHT = 0.3  # the question repeats the passage's own title (「咨询服务方式」) or its parent's
 LIST_BOOST = 1.3  # a question asking 「包括哪些」 and a passage that enumerates
+TOTAL_BOOST = 1.3  # a question asking how many in all, and the last chunk of a numbered list
 CONFIDENT_COVERAGE = 0.55  # share of the question's meaningful characters the best passage must account for
 
 
@@ -190,6 +191,7 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
     # Headings are matched with the question's words and their synonyms (「什么样的」 → 条件 → 「项目条件」).
     qset = set(qgrams).union(*(signals.content_grams(t) for t in terms))
     wants_list = signals.asks_for_list(question)
+    wants_total = signals.asks_total(question)
     out = []
     for n, (pid, score) in enumerate(hits):
         p = kb.passages[pid]
@@ -207,6 +209,8 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
         score *= 1 + HEADING_WEIGHT * signals.heading_match(kb, pid, qset)
         if wants_list and signals.gives_list(kb, pid):
             score *= LIST_BOOST
+        if wants_total and signals.ends_list(kb, pid):
+            score *= TOTAL_BOOST  # 「一共多少家」: the list's last rows carry the highest number
         if named and p.doc_id in named and len(named) < len(kb.titles):
             score *= DOC_BOOST  # the question names the document's topic (「班组」「泽州」「创优」)
         out.append((pid, score))

@@ -16,6 +16,9 @@ LIST_QUESTION = re.compile(r"哪些|哪几|包括|包含|有什么|都有|几种
 # … and passages that give one: numbered items, or a run of at least three 、-separated terms.
 LIST_PASSAGE = re.compile(r"(（[一二三四五六七八九十]+）|\n\s*\d+(\.\d+)*\s*[、.．]?\s*\S)|([^、，。；\n]{1,20}、){2,}")
 
+# Questions about a total (「一共多少家」「总共几个」): a numbered list's last rows say how many there are.
+TOTAL_QUESTION = re.compile(r"一共|总共|共有|共计|多少家|几家|多少个")
+
 
 def content_grams(text: str, stopwords=frozenset()) -> list[str]:
     """The character bigrams of a text that carry meaning (none with a function character or a stop word)."""
@@ -61,3 +64,21 @@ def gives_list(kb, pid: int) -> bool:
     if "list" not in cache:
         cache["list"] = bool(LIST_PASSAGE.search(kb.passages[pid].text))
     return cache["list"]
+
+
+def asks_total(question: str) -> bool:
+    """True when the question asks how many there are in all (「推荐单位一共有多少家」)."""
+    return bool(TOTAL_QUESTION.search(normalise(question)))
+
+
+def ends_list(kb, pid: int) -> bool:
+    """True for the last chunk of a table or list split into several passages (its last row is the count)."""
+    ends = kb.field_cache.get("list_ends")
+    if ends is None:
+        groups: dict[tuple, list] = {}
+        for p in kb.passages.values():
+            groups.setdefault((p.doc_id, p.ref, tuple(p.path or ())), []).append(p)
+        ends = {max(ps, key=lambda p: p.ord).id for ps in groups.values()
+                if len(ps) > 1 and re.search(r"(?m)^\s*\d+\s", max(ps, key=lambda p: p.ord).text)}
+        kb.field_cache["list_ends"] = ends
+    return pid in ends

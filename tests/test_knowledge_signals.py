@@ -66,3 +66,12 @@ def test_second_colloquial_set_holds(kb):
         h1 += hits[0]
         h3 += any(hits)
     assert h1 / len(items) >= 0.8 and h3 / len(items) >= 0.9, (h1, h3)
+
+
+def test_total_questions_prefer_the_last_rows_of_a_list(kb):
+    assert signals.asks_total("推荐单位一共有多少家")
+    assert not signals.asks_total("推荐函发哪个邮箱")
+    top = kb.search("推荐单位总共几家", k=1)[0]
+    assert top.ref == "附件2" and "65" in top.text and "云南省市政工程协会" in top.text
+    first = pid_of(kb, "cacem-trusted-team-2024", "附件2")  # the list's first chunk is not its end
+    assert not signals.ends_list(kb, first)
