@@ -215,7 +215,7 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
             score *= DOC_BOOST  # the question names the document's topic (「班组」「泽州」「创优」)
         out.append((pid, score))
     out.sort(key=lambda h: -h[1])
-    return out
+    return signals.lift_sections(kb, out) if wants_list else out
 
 
 def rank(kb, question: str, k: int) -> Ranked:

@@ -19,6 +19,8 @@ LIST_PASSAGE = re.compile(r"(（[一二三四五六七八九十]+）|\n\s*\d+(\.
 # Questions about a total (「一共多少家」「总共几个」): a numbered list's last rows say how many there are.
 TOTAL_QUESTION = re.compile(r"一共|总共|共有|共计|多少家|几家|多少个")
 
+SECTION_DEPTH, SECTION_ITEMS, SECTION_LIFT = 8, 3, 1.01  # a list question: a section just above its items
+
 
 def content_grams(text: str, stopwords=frozenset()) -> list[str]:
     """The character bigrams of a text that carry meaning (none with a function character or a stop word)."""
@@ -82,3 +84,25 @@ def ends_list(kb, pid: int) -> bool:
                 if len(ps) > 1 and re.search(r"(?m)^\s*\d+\s", max(ps, key=lambda p: p.ord).text)}
         kb.field_cache["list_ends"] = ends
     return pid in ends
+
+
+def lift_sections(kb, hits: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """For a list question, a section's own passage goes just above its items when several of them rank high.
+
+    「六个要素是哪些」 matches each 「（一）设计要素」「（二）特色要素」…; the section's opening passage names them all.
+    """
+    parents: dict[tuple, list[float]] = {}
+    for pid, score in hits[:SECTION_DEPTH]:
+        path = tuple(kb.passages[pid].path or ())
+        if len(path) > 1:
+            parents.setdefault((kb.passages[pid].doc_id, path[:-1]), []).append(score)
+    lifted = {key: max(scores) * SECTION_LIFT for key, scores in parents.items() if len(scores) >= SECTION_ITEMS}
+    if not lifted:
+        return hits
+    out = []
+    for pid, score in hits:
+        p = kb.passages[pid]
+        key = (p.doc_id, tuple(p.path or ()))
+        out.append((pid, max(score, lifted[key]) if key in lifted else score))
+    out.sort(key=lambda h: -h[1])
+    return out

@@ -75,3 +75,10 @@ def test_total_questions_prefer_the_last_rows_of_a_list(kb):
     assert top.ref == "附件2" and "65" in top.text and "云南省市政工程协会" in top.text
     first = pid_of(kb, "cacem-trusted-team-2024", "附件2")  # the list's first chunk is not its end
     assert not signals.ends_list(kb, first)
+
+
+def test_list_question_lifts_the_section_above_its_items(kb):
+    # Each 「（一）设计要素」… matches 「要素」; the section's opening passage names all six.
+    top = kb.search("泽州精品工程的六个要素是哪些", k=3)
+    assert top[0].ref == "三、" and "六项要素" in top[0].text, [s.ref for s in top]
+    assert all(s.ref.startswith("三、（") for s in top[1:]), [s.ref for s in top]
