@@ -33,6 +33,7 @@ QUERY_CUE_RX = {k: re.compile(v, re.I) for k, v in QUERY_CUES.items()}
 STOP_CHARS = set("的了吗呢吧啊呀么是有在和与及或对给把被从到为就都也还又要会能我你他她它们这那哪啥谁什怎几多")
 HEADING_WEIGHT = 0.3  # the question repeats the passage's own title (「咨询服务方式」) or its parent's
 LIST_BOOST = 1.3  # a question asking 「包括哪些」 and a passage that enumerates
+TITLE_BOOST = 1.2  # the question contains the passage's whole short title, and no cue it lacks
 TOTAL_BOOST = 1.3  # a question asking how many in all, and the last chunk of a numbered list
 CONFIDENT_COVERAGE = 0.55  # share of the question's meaningful characters the best passage must account for
 
@@ -207,6 +208,8 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
         else:
             score *= SENTENCE_BASE
         score *= 1 + HEADING_WEIGHT * signals.heading_match(kb, pid, qset)
+        if not missing and signals.names_title(kb, pid, question):
+            score *= TITLE_BOOST
         if wants_list and signals.gives_list(kb, pid):
             score *= LIST_BOOST
         if wants_total and signals.ends_list(kb, pid):

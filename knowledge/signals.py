@@ -40,6 +40,8 @@ def passage_grams(kb, pid: int) -> dict:
         own = _title(lead(p.text)) or (_title(path[-1]) if path else "")
         parent = _title(path[-2]) if len(path) > 1 else ""
         cache["own"] = set(content_grams(own)) if len(own) <= 30 else set()
+        short = re.sub(r"[（(][^）)]*[）)]", "", own)  # 「咨询服务内容（详见附件一）」
+        cache["title"] = re.sub(r"[^0-9a-z\u4e00-\u9fff]", "", short) if len(short) <= 12 else ""
         cache["parent"] = set(content_grams(parent)) if len(parent) <= 30 else set()
     return cache
 
@@ -53,6 +55,12 @@ def heading_match(kb, pid: int, qgrams: set[str]) -> float:
         if len(title) >= 1:
             best = max(best, factor * len(title & qgrams) / len(title))
     return best
+
+
+def names_title(kb, pid: int, question: str) -> bool:
+    """True when the question contains the passage's whole short title (「咨询服务的方式」 → 「咨询服务方式」)."""
+    title = passage_grams(kb, pid)["title"]
+    return len(title) >= 4 and title in re.sub(r"[^0-9a-z\u4e00-\u9fff]|的", "", normalise(question))
 
 
 def asks_for_list(question: str) -> bool:

@@ -82,3 +82,19 @@ def test_list_question_lifts_the_section_above_its_items(kb):
     top = kb.search("泽州精品工程的六个要素是哪些", k=3)
     assert top[0].ref == "三、" and "六项要素" in top[0].text, [s.ref for s in top]
     assert all(s.ref.startswith("三、（") for s in top[1:]), [s.ref for s in top]
+
+
+def test_whole_title_in_the_question(kb):
+    q = "协会提供咨询服务的方式有哪些"
+    assert signals.names_title(kb, pid_of(kb, "cncca-quality-award", "第十二条"), q)
+    assert signals.names_title(kb, pid_of(kb, "cncca-quality-consulting", "第十三条"), q)
+    assert not signals.names_title(kb, pid_of(kb, "cncca-quality-award", "第十一条"), q)
+    # Both rules' 「咨询服务方式」 articles are among the first three.
+    refs = {(s.doc, s.ref) for s in kb.search(q, k=3)}
+    assert {("cncca-quality-award", "第十二条"), ("cncca-quality-consulting", "第十三条")} <= refs, refs
+
+
+def test_a_title_match_does_not_override_a_cue(kb):
+    # The form is titled 「创建优质工程申请表」 but says nothing about when: 第九条 does (「开工后及时填报」).
+    top = kb.search("创建优质工程申请表什么时候填报", k=1)[0]
+    assert top.ref == "第九条" and "开工后及时填报" in top.text
