@@ -108,9 +108,14 @@ def _sentences(text: str) -> list[str]:
 def best_sentence(kb, pid: int, weights: dict[str, float], strict: list[str]) -> float:
     """Share of the question's weight that one sentence of the passage covers (the answer is usually one sentence)."""
     total = sum(weights.values()) or 1.0
-    forms = [(w, (term, *kb.lexicon.members(term))) for term, w in weights.items()]
-    best = 0.0
     fields = _fields(kb, pid)
+    text = fields["text"]
+    # Only the words the passage contains at all can be in one of its sentences.
+    forms = [(w, found) for term, w in weights.items()
+             if (found := [f for f in (term, *kb.lexicon.members(term)) if f in text])]
+    if not forms:
+        return 0.0
+    best = 0.0
     if "sentences" not in fields:
         fields["sentences"] = _sentences(kb.passages[pid].text)
     for sent in fields["sentences"]:
@@ -193,6 +198,7 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
     qset = set(qgrams).union(*(signals.content_grams(t) for t in terms))
     wants_list = signals.asks_for_list(question)
     wants_total = signals.asks_total(question)
+    key = signals.title_key(question)
     out = []
     for n, (pid, score) in enumerate(hits):
         p = kb.passages[pid]
@@ -208,7 +214,7 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
         else:
             score *= SENTENCE_BASE
         score *= 1 + HEADING_WEIGHT * signals.heading_match(kb, pid, qset)
-        if not missing and signals.names_title(kb, pid, question):
+        if not missing and signals.names_title(kb, pid, key):
             score *= TITLE_BOOST
         if wants_list and signals.gives_list(kb, pid):
             score *= LIST_BOOST

@@ -57,10 +57,15 @@ def heading_match(kb, pid: int, qgrams: set[str]) -> float:
     return best
 
 
-def names_title(kb, pid: int, question: str) -> bool:
-    """True when the question contains the passage's whole short title (「咨询服务的方式」 → 「咨询服务方式」)."""
+def title_key(question: str) -> str:
+    """The question as titles are compared with it: letters, digits and CJK only, without 的."""
+    return re.sub(r"[^0-9a-z\u4e00-\u9fff]|的", "", normalise(question))
+
+
+def names_title(kb, pid: int, key: str) -> bool:
+    """True when the question (its ``title_key``) contains the passage's whole short title (「咨询服务方式」)."""
     title = passage_grams(kb, pid)["title"]
-    return len(title) >= 4 and title in re.sub(r"[^0-9a-z\u4e00-\u9fff]|的", "", normalise(question))
+    return len(title) >= 4 and title in key
 
 
 def asks_for_list(question: str) -> bool:
