@@ -16,6 +16,8 @@ CANDIDATES = 40
 STRICT_CUES = ("qamount", "qdate", "qcontact", "qemail", "qpercent", "qcount", "qscore", "qweb", "qstandard",
                "qlevel", "qbody", "qdef")
 CUE_PENALTY = 0.7
+HARD_CUES = ("qemail",)  # unambiguous: 「电话」 may mean a phone consultation, 「系统」 a system
+HARD_CUE_PENALTY = 0.6
 RERANK_DEPTH = 12
 COMMON_SHARE = 0.25
 DOC_BOOST = 1.4
@@ -207,6 +209,8 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
         score = bm25f(kb, pid, terms, idf) + CUE_WEIGHT * sum(min(2, have.count(c)) for c in strict) / 2
         missing = sum(1 for c in strict if c not in have)
         score *= CUE_PENALTY ** missing
+        if any(c in HARD_CUES and c not in have for c in strict):
+            score *= HARD_CUE_PENALTY  # asked for an e-mail or a phone number: a passage without one cannot answer
         if n < RERANK_DEPTH:
             shared = max(longest_shared(v, _fields(kb, pid)["text"]) for v in variants)
             score += PHRASE_WEIGHT * min(PHRASE_CAP, max(0, shared - 2))

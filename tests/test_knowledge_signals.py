@@ -99,3 +99,9 @@ def test_a_title_match_does_not_override_a_cue(kb):
     # The form is titled 「创建优质工程申请表」 but says nothing about when: 第九条 does (「开工后及时填报」).
     top = kb.search("创建优质工程申请表什么时候填报", k=1)[0]
     assert top.ref == "第九条" and "开工后及时填报" in top.text
+
+
+def test_email_questions_need_a_passage_with_an_address(kb):
+    # 「交材料」 matches the list of materials (第七条), but only 四、 gives the address.
+    top = kb.search("班组交材料发给哪个邮箱", k=1)[0]
+    assert "xzhd@cacem.com.cn" in top.text, top.ref
