@@ -83,8 +83,9 @@ def char_coverage(kb, question: str, pid: int) -> float:
                 mark(i, j, covered)
                 break
     for group in lex.groups:
-        if group[0] in words or any(len(m) > 1 and m in text for m in group):
-            for member in group:
+        asked = [member for member in group if member in q]
+        if asked and (group[0] in words or any(len(m) > 1 and m in text for m in group)):
+            for member in asked:
                 for m in re.finditer(re.escape(member), q):
                     mark(m.start(), m.end(), covered)
     have = set(p.cues.split())
