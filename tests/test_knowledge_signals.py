@@ -105,3 +105,8 @@ def test_email_questions_need_a_passage_with_an_address(kb):
     # 「交材料」 matches the list of materials (第七条), but only 四、 gives the address.
     top = kb.search("班组交材料发给哪个邮箱", k=1)[0]
     assert "xzhd@cacem.com.cn" in top.text, top.ref
+
+
+def test_document_number_questions(kb):
+    top = kb.search("今年信得过班组活动是哪个文件", k=1)[0]
+    assert "中施企协字〔2024〕11号" in top.text, top.ref
