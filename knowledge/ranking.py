@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 CANDIDATES = 40
 STRICT_CUES = ("qamount", "qdate", "qcontact", "qemail", "qpercent", "qcount", "qscore", "qweb", "qstandard",
-               "qlevel", "qbody", "qdef", "qnumber")
+               "qlevel", "qbody", "qdef", "qnumber", "qto")
 CUE_PENALTY = 0.7
 HARD_CUES = ("qemail",)  # unambiguous: 「电话」 may mean a phone consultation, 「系统」 a system
 HARD_CUE_PENALTY = 0.6

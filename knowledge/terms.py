@@ -13,15 +13,15 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-TOKENIZER_VERSION = "15"  # bump when index_tokens changes, so stored tokens are rebuilt
+TOKENIZER_VERSION = "16"  # bump when index_tokens changes, so stored tokens are rebuilt
 
 # Question cues and the passage features they point at ("多少钱" → a passage that names an amount).
 QUERY_CUES = {
     "qamount": r"多少钱|多少万|多少亿|金额|奖金|费用|收费|钱|万元|亿元|投资额|合同额|门槛|奖励多少|奖多少",
     "qdate": r"什么时候|啥时候|啥时|何时|几月|几号|哪天|哪一天|日期|时间|截止|期限|多久|哪年|哪一年|施行|生效|最晚|最迟|截至",
     "qcontact": r"电话|联系|找谁|问谁|咨询谁|qq|热线|手机",
-    "qemail": r"邮箱|邮件|email|e-mail|发到哪|发给谁|发送到",
-    "qbody": r"(?<![找问])谁|哪个(部门|单位|协会|机构|组织)|哪家|什么(部门|单位|机构)|由谁",
+    "qemail": r"邮箱|邮件|email|e-mail|发到哪|发送到",
+    "qbody": r"(?<![找问给])谁|哪个(部门|单位|协会|机构|组织)|哪家|什么(部门|单位|机构)|由谁",
     "qpercent": r"比例|百分之|占比|多少%|百分比|名额|不超过多少",
     "qcount": r"几名|几人|多少人|几位|多少名|几次|几回|几趟|几个人|几个专家|多少家",
     "qscore": r"几分|多少分|满分|分值|打分|加分|扣分|得分|分数",
@@ -30,6 +30,7 @@ QUERY_CUES = {
     "qlevel": r"等级|级别|档次|分级|评级|[几哪][一二三四五六几]?[级档等](?!工程)",
     "qdef": r"定义|什么是|什么叫|是指什么|指的是|指什么|含义|概念",
     "qnumber": r"文号|哪个文件|什么文件|几号文|发文字号|红头文件",
+    "qto": r"发给谁|发给哪些|下发给|主送|印发给|通知谁|给谁的|发给了",
 }
 PASSAGE_CUES = {
     "qamount": r"\d[\d.]*\s*(万元|亿元|元)|奖金|费用",
@@ -47,6 +48,8 @@ PASSAGE_CUES = {
     "qlevel": r"[\u4e00-\u9fff]{1,4}级[、，和及][\u4e00-\u9fff]{1,4}级|(领先|先进)、",
     "qdef": r"是指|是以|所指|界定为|定义为",
     "qnumber": r"[〔﹝\[]\s*\d{4}\s*[〕﹞\]]\s*\d+\s*号",
+    # The addressees of a notice: a line of its own, 「各地级以上市住房和城乡建设局（委），……：」.
+    "qto": r"(?m)(^|通知)\s*各[^：:\n。]{2,80}[：:]\s*$",
 }
 _QUERY_CUES = {k: re.compile(v, re.I) for k, v in QUERY_CUES.items()}
 _PASSAGE_CUES = {k: re.compile(v) for k, v in PASSAGE_CUES.items()}

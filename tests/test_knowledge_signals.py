@@ -110,3 +110,13 @@ def test_email_questions_need_a_passage_with_an_address(kb):
 def test_document_number_questions(kb):
     top = kb.search("今年信得过班组活动是哪个文件", k=1)[0]
     assert "中施企协字〔2024〕11号" in top.text, top.ref
+
+
+@pytest.mark.parametrize("question, doc", [
+    ("广东这文件发给谁的", "guangdong-quality-2014"),
+    ("泽州这个方案下发给哪些单位", "zezhou-premium-projects-2022"),
+    ("班组通知发给谁", "cacem-trusted-team-2024"),
+])
+def test_addressee_questions_find_the_notice_head(kb, question, doc):
+    top = kb.search(question, k=1)[0]
+    assert top.doc == doc and top.ref == "前言", (top.doc, top.ref)
