@@ -36,6 +36,8 @@ STOP_CHARS = set("的了吗呢吧啊呀么是有在和与及或对给把被从�
 HEADING_WEIGHT = 0.3  # the question repeats the passage's own title (「咨询服务方式」) or its parent's
 LIST_BOOST = 1.3  # a question asking 「包括哪些」 and a passage that enumerates
 TITLE_BOOST = 1.2  # the question contains the passage's whole short title, and no cue it lacks
+INTERPRET_PENALTY = 0.7  # the closing 「负责解释」 clause, unless the question asks who interprets
+INTERPRET_CLAUSE = re.compile(r"本(办法|方案|规定|细则)由.{2,30}负责解释")
 TOTAL_BOOST = 1.3  # a question asking how many in all, and the last chunk of a numbered list
 CONFIDENT_COVERAGE = 0.55  # share of the question's meaningful characters the best passage must account for
 
@@ -202,6 +204,7 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
     wants_list = signals.asks_for_list(question)
     wants_total = signals.asks_total(question)
     key = signals.title_key(question)
+    asks_interpret = "解释" in q
     out = []
     for n, (pid, score) in enumerate(hits):
         p = kb.passages[pid]
@@ -223,6 +226,8 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
             score *= TITLE_BOOST
         if wants_list and signals.gives_list(kb, pid):
             score *= LIST_BOOST
+        if not asks_interpret and INTERPRET_CLAUSE.search(p.text):
+            score *= INTERPRET_PENALTY  # 「本办法由……负责解释」 names the body but answers only who interprets
         if wants_total and signals.ends_list(kb, pid):
             score *= TOTAL_BOOST  # 「一共多少家」: the list's last rows carry the highest number
         if named and p.doc_id in named and len(named) < len(kb.titles):

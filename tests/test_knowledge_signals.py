@@ -120,3 +120,11 @@ def test_document_number_questions(kb):
 def test_addressee_questions_find_the_notice_head(kb, question, doc):
     top = kb.search(question, k=1)[0]
     assert top.doc == doc and top.ref == "前言", (top.doc, top.ref)
+
+
+def test_interpretation_clause_only_for_interpretation_questions(kb):
+    # 「秘书处负责啥」 asks for its duties, not for the closing 「本办法由……秘书处负责解释」.
+    top = kb.search("咨询协会秘书处具体负责啥", k=1)[0]
+    assert "组织协调" in top.text, top.ref
+    top = kb.search("创优办法谁负责解释", k=1)[0]
+    assert "负责解释" in top.text, top.ref
