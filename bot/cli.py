@@ -27,8 +27,14 @@ def setup_logging() -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    # urllib3 logs whole request URLs at DEBUG, and platform URLs carry webhook keys and access tokens.
-    logging.getLogger("urllib3").setLevel(max(logging.INFO, logging.getLogger().level))
+    quiet_http_debug()
+
+
+def quiet_http_debug() -> None:
+    """Keep the HTTP and websocket clients at INFO even under LOG_LEVEL=DEBUG: their debug lines echo request URLs
+    whose query strings carry secrets (webhook keys, access tokens, WeCom's gettoken secret, the Stream ticket)."""
+    for name in ("urllib3", "websockets"):
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
 
 
 def main(argv: list[str] | None = None) -> int:

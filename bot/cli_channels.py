@@ -17,20 +17,15 @@ def register(sub) -> None:
     s.set_defaults(func=stream)
 
 
-def quiet_http_debug() -> None:
-    """Keep the HTTP and websocket clients at INFO even under LOG_LEVEL=DEBUG: their debug lines echo request
-    lines whose query strings carry secrets (WeCom's gettoken secret, the Stream gateway's ticket)."""
-    for name in ("urllib3", "websockets"):
-        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().level))
-
-
 def serve(args) -> int:
     """Run every HTTP channel under waitress until interrupted."""
-    quiet_http_debug()
     from bot.app import create_app
     from bot.channels.server import make_server
+    from scheduler.service import start_scheduler
 
     app = create_app()
+    # Every server process competes for the scheduler lease; only its holder sends reminders.
+    reminders = start_scheduler(app.extensions["bot.services"])
     server = make_server(app, host=args.host, port=args.port, threads=args.threads)
     log.info("serving on http://%s:%s/ (web chat at /, health at /healthz)", args.host, server.effective_port)
     try:
@@ -39,6 +34,7 @@ def serve(args) -> int:
         log.info("stopping")
     finally:
         server.close()
+        reminders.shutdown()
     return 0
 
 
@@ -46,7 +42,6 @@ def stream(args) -> int:
     """Connect to DingTalk's Stream gateway and answer robot messages until interrupted."""
     from bot.config import Config
 
-    quiet_http_debug()
     config = Config.from_env()
     if not config.dingtalk_enabled:
         log.error("DingTalk Stream needs DINGTALK_APP_KEY and DINGTALK_APP_SECRET")
@@ -55,9 +50,15 @@ def stream(args) -> int:
     from bot.channels.dingtalk_stream import run_forever
     from bot.services import build_services
 
+    from scheduler.service import start_scheduler
+
     services = build_services(config)
+    # A server without a public address runs the reminders from here too.
+    reminders = start_scheduler(services)
     try:
         run_forever(services)
     except KeyboardInterrupt:
         log.info("stopping")
+    finally:
+        reminders.shutdown()
     return 0

@@ -208,7 +208,7 @@ def test_secrets_never_reach_a_log_line(channel_bot, caplog):
     cfg = channel_bot.services.config
     secrets_ = [cfg.wecom_token, cfg.wecom_aes_key, cfg.wecom_secret, cfg.dingtalk_app_secret, APP_SECRET]
     # urllib3's DEBUG lines echo request URLs (WeCom's gettoken carries the secret in its query); the entry points
-    # keep that logger at INFO, see bot.cli_channels.quiet_http_debug.
+    # keep that logger at INFO, see bot.cli.quiet_http_debug.
     lines = [r.getMessage() + (r.exc_text or "") for r in caplog.records
              if not (r.name.startswith("urllib3") and r.levelno < logging.INFO)]
     assert lines  # the bot did log what it did

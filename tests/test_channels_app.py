@@ -11,6 +11,7 @@ import requests
 
 from bot.app import create_app
 from bot.channels.server import ServerThread
+from tests.sim.fixtures import wait_for
 
 
 def test_channels_without_credentials_are_off_said_once_and_in_healthz(services, caplog):
@@ -70,6 +71,22 @@ def test_serve_command_runs_the_app_under_waitress(tmp_path):
         assert url, "serve never said where it listens"
         assert requests.get(url + "/healthz", timeout=5).json()["status"] == "ok"
         assert requests.get(url + "/", timeout=5).text.count("质量活动助手") >= 1
+        # The same process runs the reminders: the calendar is seeded and the scheduler lease is held.
+        from sqlalchemy import create_engine, func, select
+
+        from scheduler.models import Reminder, SchedulerLease
+
+        engine = create_engine(env["DATABASE_URL"])
+
+        def scalar(query):
+            with engine.connect() as conn:
+                return conn.execute(query).scalar()
+
+        try:
+            assert scalar(select(func.count()).select_from(Reminder)) >= 7
+            assert wait_for(lambda: scalar(select(SchedulerLease.owner)), timeout=20)
+        finally:
+            engine.dispose()
     finally:
         proc.terminate()
         proc.wait(10)

@@ -88,7 +88,7 @@ def test_connection_tickets_and_secrets_stay_out_of_the_log(db_url, aes_key, clo
     import logging
 
     from bot.channels.dingtalk_stream import StreamRunner
-    from bot.cli_channels import quiet_http_debug
+    from bot.cli import quiet_http_debug
     from bot.services import build_services
 
     caplog.set_level(logging.DEBUG)
