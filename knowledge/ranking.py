@@ -178,18 +178,6 @@ def bm25f(kb, pid: int, terms: dict[str, float], idf: dict[str, float]) -> float
     return score
 
 
-def longest_shared(q: str, text: str, start: int = 3) -> int:
-    """Length of the longest run of the question that stands verbatim in the passage (0 below ``start``)."""
-    best = 0
-    n = len(q)
-    for i in range(n):
-        length = max(best + 1, start)
-        while i + length <= n and q[i:i + length] in text:
-            best = length
-            length += 1
-    return best
-
-
 def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[str]) -> list[tuple[int, float]]:
     """Reorder the index's candidates by how well their best sentence answers, and by the question's cues."""
     strict = [c for c in cues if c in STRICT_CUES]
@@ -216,7 +204,7 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
         if any(c in HARD_CUES and c not in have for c in strict):
             score *= HARD_CUE_PENALTY  # asked for an e-mail or a phone number: a passage without one cannot answer
         if n < RERANK_DEPTH:
-            shared = max(longest_shared(v, _fields(kb, pid)["text"]) for v in variants)
+            shared = max(signals.longest_shared(v, _fields(kb, pid)["text"]) for v in variants)
             score += PHRASE_WEIGHT * min(PHRASE_CAP, max(0, shared - 2))
             score *= SENTENCE_BASE + best_sentence(kb, pid, weights, strict)
         else:

@@ -1,4 +1,4 @@
-"""Ranking signals from a passage's place in the document: its headings, and whether it enumerates.
+"""Ranking signals from a passage's place in the document (headings, lists) and from verbatim phrases.
 
 Colloquial questions are cut into words differently from the headings (「服务的方式」 against 「咨询服务方式」),
 so headings are compared by character bigrams; the ranker turns each signal into a boost.
@@ -119,3 +119,15 @@ def lift_sections(kb, hits: list[tuple[int, float]]) -> list[tuple[int, float]]:
         out.append((pid, max(score, lifted[key]) if key in lifted else score))
     out.sort(key=lambda h: -h[1])
     return out
+
+
+def longest_shared(q: str, text: str, start: int = 3) -> int:
+    """Length of the longest run of the question that stands verbatim in the passage (0 below ``start``)."""
+    best = 0
+    n = len(q)
+    for i in range(n):
+        length = max(best + 1, start)
+        while i + length <= n and q[i:i + length] in text:
+            best = length
+            length += 1
+    return best
