@@ -39,6 +39,7 @@ TITLE_BOOST = 1.2  # the question contains the passage's whole short title, and 
 INTERPRET_PENALTY = 0.7  # the closing 「负责解释」 clause, unless the question asks who interprets
 INTERPRET_CLAUSE = re.compile(r"本(办法|方案|规定|细则)由.{2,30}负责解释")
 TOTAL_BOOST = 1.3  # a question asking how many in all, and the last chunk of a numbered list
+TEMPLATE_PENALTY = 0.7  # a blank form, unless the question is about the form
 CONFIDENT_COVERAGE = 0.55  # share of the question's meaningful characters the best passage must account for
 
 
@@ -193,6 +194,7 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
     wants_total = signals.asks_total(question)
     key = signals.title_key(question)
     asks_interpret = "解释" in q
+    asks_form = signals.asks_for_form(q)
     out = []
     for n, (pid, score) in enumerate(hits):
         p = kb.passages[pid]
@@ -216,6 +218,8 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
             score *= LIST_BOOST
         if not asks_interpret and INTERPRET_CLAUSE.search(p.text):
             score *= INTERPRET_PENALTY  # 「本办法由……负责解释」 names the body but answers only who interprets
+        if not asks_form and signals.is_template(kb, pid):
+            score *= TEMPLATE_PENALTY  # 「化工优质工程投资额有什么要求」: the form names both words but sets no rule
         if wants_total and signals.ends_list(kb, pid):
             score *= TOTAL_BOOST  # 「一共多少家」: the list's last rows carry the highest number
         if named and p.doc_id in named and len(named) < len(kb.titles):

@@ -131,3 +131,22 @@ def longest_shared(q: str, text: str, start: int = 3) -> int:
             best = length
             length += 1
     return best
+
+
+# A blank template (checkboxes, empty 「联系人：   电话：」 fields, 「年  月  日」) lists the words of the rules but
+# states none; it answers only questions about the form itself.
+TEMPLATE_MARK = re.compile(r"□|[：:][ \u3000]{4,}\S|年[ \u3000]+月[ \u3000]+日")
+FORM_QUESTION = re.compile(r"表|填|格式|模板|样式|附件")
+
+
+def is_template(kb, pid: int) -> bool:
+    """True for a blank form: at least two fill-in marks (cached per passage)."""
+    key = ("template", pid)
+    if key not in kb.field_cache:
+        kb.field_cache[key] = len(TEMPLATE_MARK.findall(kb.passages[pid].text)) >= 2
+    return kb.field_cache[key]
+
+
+def asks_for_form(question: str) -> bool:
+    """True when the question is about a form or an attachment (「申请表怎么填」「附件一是什么」)."""
+    return bool(FORM_QUESTION.search(question))

@@ -128,3 +128,13 @@ def test_interpretation_clause_only_for_interpretation_questions(kb):
     assert "秘书处" in top.text and "负责" in top.text and "负责解释" not in top.text, top.ref
     top = kb.search("创优办法谁负责解释", k=1)[0]
     assert "负责解释" in top.text, top.ref
+
+
+def test_blank_forms_are_recognised_and_answer_only_questions_about_forms(kb):
+    templates = {(p.doc_id, p.ref) for pid, p in kb.passages.items() if signals.is_template(kb, pid)}
+    assert templates == {("cncca-quality-award", "附件一"), ("cacem-trusted-team-2024", "附件3")}
+    # The application form names 化工优质工程 and 投资额 as blank fields; the rule is in 第八条.
+    top = kb.search("化工优质工程投资额有什么要求", k=3)
+    assert (top[0].doc, top[0].ref) == ("cncca-quality-award", "第八条")
+    # Asked about the form itself, the form still comes first.
+    assert kb.search("创建优质工程申请表要填哪些内容", k=3)[0].ref == "附件一"
