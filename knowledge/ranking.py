@@ -5,7 +5,6 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from knowledge import signals
 from knowledge.terms import PASSAGE_CUES, QUERY_CUES, bigrams, measure_variants, normalise, query_terms

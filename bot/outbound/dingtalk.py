@@ -12,13 +12,9 @@ import hmac
 import logging
 from typing import Iterable
 
-from sqlalchemy.orm import sessionmaker
-
-from bot.clock import Clock, system_clock
-from bot.config import Config
+from bot.outbound.client import TokenApiClient
 from bot.outbound.errors import InvalidMessage, NotConfigured, RateLimited, SendFailed, TokenExpired
-from bot.outbound.http import DEFAULT_TIMEOUT, call_json, new_session
-from bot.outbound.tokens import TokenCache
+from bot.outbound.http import call_json
 
 log = logging.getLogger(__name__)
 
@@ -67,16 +63,10 @@ def raise_for_errcode(data: dict) -> None:
     raise SendFailed(code, msg)
 
 
-class DingTalkApi:
+class DingTalkApi(TokenApiClient):
     """Client for DingTalk's push APIs; the app access token is cached in the database and shared by workers."""
 
-    def __init__(self, config: Config, sessions: sessionmaker, clock: Clock = system_clock, http=None,
-                 timeout: float = DEFAULT_TIMEOUT):
-        self.config = config
-        self.clock = clock
-        self.tokens = TokenCache(sessions, clock)
-        self.http = http or new_session()
-        self.timeout = timeout
+    platform = "DingTalk"
 
     @property
     def api(self) -> str:
@@ -102,10 +92,6 @@ class DingTalkApi:
             # The new-style API answers errors as {"code", "message"} with HTTP 4xx.
             raise SendFailed(None, str(data.get("message") or data.get("code") or "no accessToken"))
         return str(data["accessToken"]), int(data.get("expireIn") or 7200)
-
-    def access_token(self) -> str:
-        """The app's current access token, fetched only when the cached one is missing or near expiry."""
-        return self.tokens.get(self.token_name, self._fetch_token)
 
     def send_robot(self, access_token: str, secret: str, msgtype: str, content: str, title: str | None = None) -> dict:
         """Post to a custom group robot, signing the URL with the robot's secret."""
@@ -134,19 +120,10 @@ class DingTalkApi:
         except ValueError:
             raise NotConfigured("DINGTALK_AGENT_ID must be a number") from None
         body = {"agent_id": agent_id, "userid_list": ",".join(ids), "msg": message_body(msgtype, content, title)}
-        for attempt in (1, 2):
-            token = self.access_token()
-            data = call_json(self.http, "POST", f"{self.api}/topapi/message/corpconversation/asyncsend_v2",
-                             params={"access_token": token}, json=body, timeout=self.timeout)
-            code = int(data.get("errcode") or 0)
-            if code in TOKEN_ERRORS or _sub_code(data) in TOKEN_ERRORS:
-                self.tokens.invalidate(self.token_name, token)
-                if attempt == 1:
-                    log.info("DingTalk refused the cached token (errcode %s); fetching a new one", code)
-                    continue
-            raise_for_errcode(data)
-            return data
-        raise AssertionError("unreachable")  # pragma: no cover
+        data = self.post_with_token(f"{self.api}/topapi/message/corpconversation/asyncsend_v2", body,
+                                    lambda d: int(d.get("errcode") or 0) in TOKEN_ERRORS or _sub_code(d) in TOKEN_ERRORS)
+        raise_for_errcode(data)
+        return data
 
     def post_session_webhook(self, url: str, payload: dict) -> dict:
         """Reply through a message's sessionWebhook; only URLs on the configured DingTalk API host are accepted."""

@@ -9,13 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Iterable
 
-from sqlalchemy.orm import sessionmaker
-
-from bot.clock import Clock, system_clock
-from bot.config import Config
+from bot.outbound.client import TokenApiClient
 from bot.outbound.errors import InvalidMessage, NotConfigured, RateLimited, SendFailed, TokenExpired
-from bot.outbound.http import DEFAULT_TIMEOUT, call_json, new_session
-from bot.outbound.tokens import TokenCache
+from bot.outbound.http import call_json
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +51,10 @@ def raise_for_errcode(data: dict) -> None:
     raise SendFailed(code, msg)
 
 
-class WeComApi:
+class WeComApi(TokenApiClient):
     """Client for WeCom's message APIs; the access token is cached in the database and shared by workers."""
 
-    def __init__(self, config: Config, sessions: sessionmaker, clock: Clock = system_clock, http=None,
-                 timeout: float = DEFAULT_TIMEOUT):
-        self.config = config
-        self.tokens = TokenCache(sessions, clock)
-        self.http = http or new_session()
-        self.timeout = timeout
+    platform = "WeCom"
 
     @property
     def base(self) -> str:
@@ -85,10 +76,6 @@ class WeComApi:
             raise SendFailed(None, "gettoken answered without access_token")
         return str(data["access_token"]), int(data.get("expires_in") or 7200)
 
-    def access_token(self) -> str:
-        """The app's current access token, fetched only when the cached one is missing or near expiry."""
-        return self.tokens.get(self.token_name, self._fetch_token)
-
     def send_app_message(self, *, touser: str | Iterable[str] = (), toparty: str | Iterable[str] = (),
                          totag: str | Iterable[str] = (), msgtype: str = "text", content: str) -> dict:
         """Send a text or markdown app message to users ("@all" allowed), departments and tags."""
@@ -106,22 +93,13 @@ class WeComApi:
             body["agentid"] = int(self.config.wecom_agent_id)
         except ValueError:
             raise NotConfigured("WECOM_AGENT_ID must be a number") from None
-        for attempt in (1, 2):
-            token = self.access_token()
-            data = call_json(self.http, "POST", f"{self.base}/cgi-bin/message/send", params={"access_token": token},
-                             json=body, timeout=self.timeout)
-            if int(data.get("errcode") or 0) in TOKEN_ERRORS:
-                # The platform may revoke a token before its expiry; drop it and fetch a fresh one once.
-                self.tokens.invalidate(self.token_name, token)
-                if attempt == 1:
-                    log.info("WeCom refused the cached token (errcode %s); fetching a new one", data.get("errcode"))
-                    continue
-            raise_for_errcode(data)
-            for key in ("invaliduser", "invalidparty", "invalidtag"):
-                if data.get(key):
-                    log.warning("WeCom app message: %s %s", key, data[key])
-            return data
-        raise AssertionError("unreachable")  # pragma: no cover
+        data = self.post_with_token(f"{self.base}/cgi-bin/message/send", body,
+                                    lambda d: int(d.get("errcode") or 0) in TOKEN_ERRORS)
+        raise_for_errcode(data)
+        for key in ("invaliduser", "invalidparty", "invalidtag"):
+            if data.get(key):
+                log.warning("WeCom app message: %s %s", key, data[key])
+        return data
 
     def send_robot(self, key: str, msgtype: str, content: str) -> dict:
         """Post a text or markdown message through a group robot's webhook key."""
