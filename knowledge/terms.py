@@ -164,7 +164,7 @@ def index_tokens(text: str, data_dir: Path = DATA_DIR) -> list[str]:
     have = set(tokens)
     # Jieba may cut a domain word differently inside a longer phrase (质量信得过班组活动准则): the word lists'
     # words are indexed wherever they stand, as the question side finds them.
-    tokens.extend(w for w in lex.all_words() if w not in have and w in norm)
+    tokens.extend(w for w in sorted(lex.all_words()) if w not in have and w in norm)
     for group in lex.groups:
         # One-character members (奖) would match inside unrelated words (鲁班奖): index only real words.
         if any(len(w) > 1 and w in norm for w in group):
