@@ -13,6 +13,8 @@ THANKS = re.compile(r"^(谢谢|谢谢你|谢谢您|多谢|感谢|非常感谢|�
                     r"收到|明白|明白了|知道了|了解|懂了|行|可以|没问题|再见|拜拜|bye)(啦|了|哈|呀)?" + _END, re.I)
 HELP = re.compile(r"^(帮助|help|菜单|功能|使用说明|说明|怎么用|如何使用|你能做什么|你会什么|你能干什么|你可以做什么|"
                   r"能做什么|有什么功能|你是谁|你是干什么的|\?|？)" + _END, re.I)
+# A bare 「确认」/「取消」 when no broadcast or dialog is waiting for one (those handlers come first and take it).
+CONTROL = re.compile(r"^(确认|确定|确认发送|取消|算了|不用了|退出|结束|停止)" + _END)
 CHITCHAT = re.compile(r"^(哈哈+|呵呵+|嘿嘿|666+|厉害|真棒|不错|好厉害|👍|🙏|😊|在干嘛|无聊)" + _END, re.I)
 
 HELP_TEXT = (
@@ -25,6 +27,7 @@ HELP_TEXT = (
 ADMIN_HELP = (
     "\n秘书处命令：「提醒列表」「新增提醒 2025-05-30 09:00 内容」「取消提醒 3」「广播 内容」。"
 )
+NOTHING_PENDING_TEXT = "现在没有等待确认或可以取消的操作。有问题可以直接问我，发送「帮助」查看我能做什么。"
 THANKS_TEXT = "不客气！还有问题可以直接问我，发送「帮助」查看我能做什么。"
 
 
@@ -41,13 +44,15 @@ class SmallTalkHandler(Handler):
     def matches(self, msg: Message, ctx: Context) -> bool:
         """True for a whole-message greeting, thanks, help request or chit-chat."""
         text = msg.text.strip()
-        return len(text) <= 16 and any(rx.match(text) for rx in (GREETING, THANKS, HELP, CHITCHAT))
+        return len(text) <= 16 and any(rx.match(text) for rx in (GREETING, THANKS, HELP, CHITCHAT, CONTROL))
 
     def handle(self, msg: Message, ctx: Context) -> Reply:
         """A short help text, or a short acknowledgement for thanks."""
         text = msg.text.strip()
         if THANKS.match(text):
             return Reply(THANKS_TEXT)
+        if CONTROL.match(text):
+            return Reply(NOTHING_PENDING_TEXT)
         return Reply(help_text(msg, ctx))
 
 

@@ -57,3 +57,15 @@ def test_questions_that_start_like_small_talk_are_still_answered(testbot):
     for text in ("你好，创优门槛多少钱", "好的，那班组活动找谁联系", "请问推荐函发哪个邮箱"):
         r = testbot.say(text)
         assert r.sources and "——《" in r.text, text
+
+
+def test_a_stray_confirm_or_cancel_is_not_answered_with_an_article(testbot):
+    for text in ("确认", "取消", "算了"):
+        reply = testbot.say(text)
+        assert "没有等待确认" in reply.text and not reply.sources, text
+
+
+def test_cancel_still_ends_a_running_eligibility_check(testbot):
+    testbot.say("我们项目能报鲁班奖吗")
+    assert "没有等待确认" not in testbot.say("取消").text
+    assert "没有等待确认" in testbot.say("取消").text  # the dialog is over: nothing left to cancel
