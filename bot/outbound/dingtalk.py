@@ -13,7 +13,8 @@ import logging
 from typing import Iterable
 
 from bot.outbound.client import TokenApiClient
-from bot.outbound.errors import InvalidMessage, NotConfigured, RateLimited, SendFailed, TokenExpired
+from bot.outbound import errors
+from bot.outbound.errors import InvalidMessage, NotConfigured, SendFailed
 from bot.outbound.http import call_json
 
 log = logging.getLogger(__name__)
@@ -50,17 +51,15 @@ def _sub_code(data: dict) -> int | None:
         return None
 
 
+def token_refused(data: dict) -> bool:
+    """True when the answer says the access token is invalid or expired."""
+    return int(data.get("errcode") or 0) in TOKEN_ERRORS or _sub_code(data) in TOKEN_ERRORS
+
+
 def raise_for_errcode(data: dict) -> None:
     """Turn a DingTalk error answer into the matching typed exception."""
-    code = int(data.get("errcode") or 0)
-    if code == 0:
-        return
-    msg = str(data.get("errmsg", ""))
-    if code == RATE_LIMITED:
-        raise RateLimited(code, msg, retry_after=THROTTLE_SECONDS)
-    if code in TOKEN_ERRORS or _sub_code(data) in TOKEN_ERRORS:
-        raise TokenExpired(code, msg)
-    raise SendFailed(code, msg)
+    errors.raise_for_errcode(data, rate_limited=RATE_LIMITED,
+                             retry_after=THROTTLE_SECONDS, token_refused=token_refused)
 
 
 class DingTalkApi(TokenApiClient):
@@ -120,8 +119,7 @@ class DingTalkApi(TokenApiClient):
         except ValueError:
             raise NotConfigured("DINGTALK_AGENT_ID must be a number") from None
         body = {"agent_id": agent_id, "userid_list": ",".join(ids), "msg": message_body(msgtype, content, title)}
-        data = self.post_with_token(f"{self.api}/topapi/message/corpconversation/asyncsend_v2", body,
-                                    lambda d: int(d.get("errcode") or 0) in TOKEN_ERRORS or _sub_code(d) in TOKEN_ERRORS)
+        data = self.post_with_token(f"{self.api}/topapi/message/corpconversation/asyncsend_v2", body, token_refused)
         raise_for_errcode(data)
         return data
 

@@ -62,3 +62,16 @@ class RateLimited(SendFailed):
     def retryable(self) -> bool:  # type: ignore[override]
         """Always worth another try later."""
         return True
+
+
+def raise_for_errcode(data: dict, *, rate_limited: int, retry_after: float, token_refused) -> None:
+    """Turn a platform's error answer ({"errcode", "errmsg"}) into the matching typed exception."""
+    code = int(data.get("errcode") or 0)
+    if code == 0:
+        return
+    msg = str(data.get("errmsg", ""))
+    if code == rate_limited:
+        raise RateLimited(code, msg, retry_after=retry_after)
+    if token_refused(data):
+        raise TokenExpired(code, msg)
+    raise SendFailed(code, msg)

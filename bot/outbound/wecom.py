@@ -10,7 +10,8 @@ import logging
 from typing import Iterable
 
 from bot.outbound.client import TokenApiClient
-from bot.outbound.errors import InvalidMessage, NotConfigured, RateLimited, SendFailed, TokenExpired
+from bot.outbound import errors
+from bot.outbound.errors import InvalidMessage, NotConfigured, SendFailed
 from bot.outbound.http import call_json
 
 log = logging.getLogger(__name__)
@@ -38,17 +39,15 @@ def _join(ids: str | Iterable[str]) -> str:
     return "|".join(i for i in ids if i)
 
 
+def token_refused(data: dict) -> bool:
+    """True when the answer says the access token is invalid or expired."""
+    return int(data.get("errcode") or 0) in TOKEN_ERRORS
+
+
 def raise_for_errcode(data: dict) -> None:
     """Turn a WeCom error answer into the matching typed exception."""
-    code = int(data.get("errcode") or 0)
-    if code == 0:
-        return
-    msg = str(data.get("errmsg", ""))
-    if code == RATE_LIMITED:
-        raise RateLimited(code, msg, retry_after=ROBOT_WINDOW_SECONDS)
-    if code in TOKEN_ERRORS:
-        raise TokenExpired(code, msg)
-    raise SendFailed(code, msg)
+    errors.raise_for_errcode(data, rate_limited=RATE_LIMITED,
+                             retry_after=ROBOT_WINDOW_SECONDS, token_refused=token_refused)
 
 
 class WeComApi(TokenApiClient):
@@ -93,8 +92,7 @@ class WeComApi(TokenApiClient):
             body["agentid"] = int(self.config.wecom_agent_id)
         except ValueError:
             raise NotConfigured("WECOM_AGENT_ID must be a number") from None
-        data = self.post_with_token(f"{self.base}/cgi-bin/message/send", body,
-                                    lambda d: int(d.get("errcode") or 0) in TOKEN_ERRORS)
+        data = self.post_with_token(f"{self.base}/cgi-bin/message/send", body, token_refused)
         raise_for_errcode(data)
         for key in ("invaliduser", "invalidparty", "invalidtag"):
             if data.get(key):
