@@ -29,3 +29,8 @@ class FrozenClock:
         from datetime import timedelta
 
         self.at = self.at + timedelta(**delta)
+
+
+def as_utc(dt: datetime) -> datetime:
+    """A stored datetime as aware UTC; SQLite hands back naive values, and everything we store is UTC."""
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)

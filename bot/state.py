@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
-from bot.clock import Clock, system_clock
+from bot.clock import Clock, as_utc, system_clock
 from bot.db import Base
 
 
@@ -23,10 +23,6 @@ class ConversationState(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-def _aware(dt: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
 
 class StateStore:
     """Get, put and clear JSON state per conversation key and kind, with idle expiry."""
@@ -41,7 +37,7 @@ class StateStore:
             row = s.get(ConversationState, (*key, kind))
             if row is None:
                 return None
-            if max_idle is not None and self.clock() - _aware(row.updated_at) > max_idle:
+            if max_idle is not None and self.clock() - as_utc(row.updated_at) > max_idle:
                 s.delete(row)
                 s.commit()
                 return None

@@ -94,3 +94,14 @@ def pg_url():
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory):
+    """The bundled knowledge base on its own SQLite file, shared by the tests of one module."""
+    from bot.db import init_db, make_engine
+    from knowledge import KnowledgeBase
+
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('kb') / 'kb.db'}")
+    yield KnowledgeBase.open(init_db(engine))
+    engine.dispose()

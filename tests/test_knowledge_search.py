@@ -3,7 +3,6 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
 
 from bot.db import init_db, make_engine
 from bot.message import Source
@@ -12,13 +11,6 @@ from knowledge.answer import MAX_BYTES, compose
 from knowledge.terms import DATA_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory):
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('kb') / 'kb.db'}")
-    yield KnowledgeBase.open(init_db(engine))
-    engine.dispose()
 
 
 def hit_rates(kb, path):

@@ -4,18 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import init_db, make_engine
-from knowledge import KnowledgeBase
 from knowledge import signals
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory):
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('kbs') / 'kb.db'}")
-    yield KnowledgeBase.open(init_db(engine))
-    engine.dispose()
 
 
 def pid_of(kb, doc, ref):

@@ -9,7 +9,7 @@ from sqlalchemy import DateTime, String, delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
-from bot.clock import Clock, system_clock
+from bot.clock import Clock, as_utc, system_clock
 from bot.db import Base
 
 log = logging.getLogger(__name__)
@@ -27,9 +27,6 @@ class AccessToken(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
 
 class TokenCache:
     """Get a valid token for a name, fetching and storing a new one when missing or about to expire."""
@@ -43,7 +40,7 @@ class TokenCache:
         now = self.clock()
         with self.sessions() as s:
             row = s.get(AccessToken, name)
-            if row is not None and _aware(row.expires_at) - REFRESH_MARGIN > now:
+            if row is not None and as_utc(row.expires_at) - REFRESH_MARGIN > now:
                 return row.token
         token, ttl = fetch()
         log.info("fetched a new access token for %s (valid %ss)", name, ttl)
