@@ -41,6 +41,7 @@ class SearchIndex:
         self.vocab: set[str] = set()
         self._size = 0
         self.df: dict[str, int] = {}  # passages per term, for the idf of question terms
+        self.gram_df: dict[str, int] = {}  # passages per two-character piece, for pieces no word covers
 
     def add(self, rows: list[IndexRow]) -> None:
         """Index passages (by their database id)."""
@@ -65,10 +66,11 @@ class SearchIndex:
         # The bigram column is a fallback only: its pieces must not turn into question words.
         self.vocab = {t for (t,) in self._conn.execute("SELECT DISTINCT term FROM vocab_col WHERE col != 'gram'")}
         self.df = {t: n for t, n in self._conn.execute("SELECT term, doc FROM vocab") if t in self.vocab}
+        self.gram_df = {t: n for t, n in self._conn.execute("SELECT term, doc FROM vocab_col WHERE col = 'gram'")}
 
     def idf(self, term: str) -> float:
-        """Inverse document frequency of a term (0 for unknown terms)."""
-        n = self.df.get(term, 0)
+        """Inverse document frequency of a term or a two-character piece (0 for unknown ones)."""
+        n = self.df.get(term, 0) or self.gram_df.get(term, 0)
         total = max(1, len(self))
         return math.log(1 + (total - n + 0.5) / (n + 0.5)) if n else 0.0
 

@@ -39,6 +39,7 @@ INTERPRET_PENALTY = 0.7  # the closing 「负责解释」 clause, unless the que
 INTERPRET_CLAUSE = re.compile(r"本(办法|方案|规定|细则)由.{2,30}负责解释")
 TOTAL_BOOST = 1.3  # a question asking how many in all, and the last chunk of a numbered list
 TEMPLATE_PENALTY = 0.7  # a blank form, unless the question is about the form
+GRAM_WEIGHT = 1.0  # a two-character piece no word covers: counts like a word inside a longer word
 CONFIDENT_COVERAGE = 0.55  # share of the question's meaningful characters the best passage must account for
 
 
@@ -228,6 +229,29 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
     return signals.lift_sections(kb, out) if wants_list else out
 
 
+def uncovered_grams(kb, question: str, terms) -> list[str]:
+    """Two-character pieces of the question's stretches that no index word covers, where the documents have them.
+
+    「征拆要啥时候搞完」: jieba leaves 征拆 as two single characters, so no word matches it, yet the article says
+    「开工前完成征拆」. Only stretches outside every known word count, so a question the words read well is unchanged.
+    """
+    q = normalise(question)
+    covered = [False] * len(q)
+    for word in [*terms, *(m for t in terms for m in kb.lexicon.members(t))]:
+        for m in re.finditer(re.escape(word), q):
+            covered[m.start():m.end()] = [True] * (m.end() - m.start())
+    limit = COMMON_SHARE * max(1, len(kb.index))
+    out = []
+    for m in re.finditer(r"[\u4e00-\u9fff]+", q):
+        for i in range(m.start(), m.end() - 1):
+            g = q[i:i + 2]
+            if covered[i] or covered[i + 1] or g[0] in STOP_CHARS or g[1] in STOP_CHARS or g in kb.lexicon.stopwords:
+                continue
+            if 0 < kb.index.gram_df.get(g, 0) <= limit:
+                out.append(g)
+    return list(dict.fromkeys(out))
+
+
 def rank(kb, question: str, k: int) -> Ranked:
     """Passages for a question, best first; at least ``k`` when the index holds that many."""
     terms, cues = query_terms(question, kb.index.vocab, kb.data_dir, kb.lexicon)
@@ -236,8 +260,11 @@ def rank(kb, question: str, k: int) -> Ranked:
     # Words in most passages only slow the index down; they still count when candidates are rescored.
     n = max(1, len(kb.index))
     lookup = Counter({t: w for t, w in terms.items() if kb.index.df.get(t, 0) <= COMMON_SHARE * n}) or terms
+    loose = uncovered_grams(kb, question, terms)
     if len(lookup) >= 3:
-        grams = []  # the two-character fallback is for questions the word index cannot read
+        grams = loose  # the full two-character fallback is for questions the word index cannot read
+    for g in loose:
+        terms.setdefault(g, GRAM_WEIGHT)
     # Cues (a date, an amount …) are common; they only rescore candidates the words found.
     hits = kb.index.search(lookup, [] if lookup else cues, grams, limit=max(CANDIDATES, k)) if (lookup or grams) else []
     hits = rerank(kb, question, [(pid, s) for pid, s in hits if pid in kb.passages], terms, cues)[:k]

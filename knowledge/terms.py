@@ -13,11 +13,12 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-TOKENIZER_VERSION = "16"  # bump when index_tokens changes, so stored tokens are rebuilt
+TOKENIZER_VERSION = "19"  # bump when index_tokens changes, so stored tokens are rebuilt
 
 # Question cues and the passage features they point at ("多少钱" → a passage that names an amount).
 QUERY_CUES = {
-    "qamount": r"多少钱|多少万|多少亿|金额|奖金|费用|收费|钱|万元|亿元|投资额|合同额|门槛|奖励多少|奖多少",
+    "qamount": r"多少钱|多少万|多少亿|金额|奖金|费用|收费|钱|万元|亿元|投资额|合同额|门槛|奖励多少|奖多少|"
+               r"(投资|合同|造价|规模|资金|预算)[^，。？?]{0,4}(多少|几个亿|多大)",
     "qdate": r"什么时候|啥时候|啥时|何时|几月|几号|哪天|哪一天|日期|时间|截止|期限|多久|哪年|哪一年|施行|生效|最晚|最迟|截至",
     "qcontact": r"电话|联系|找谁|问谁|咨询谁|qq|热线|手机",
     "qemail": r"邮箱|邮件|email|e-mail|发到哪|发送到",
@@ -34,12 +35,16 @@ QUERY_CUES = {
 }
 PASSAGE_CUES = {
     "qamount": r"\d[\d.]*\s*(万元|亿元|元)|奖金|费用",
-    "qdate": r"\d{1,2}\s*月(\s*\d{1,2}\s*日)?|\d{4}\s*年|起施行|起实行|之日起",
+    "qdate": r"\d{1,2}\s*月(\s*\d{1,2}\s*日)?|\d{4}\s*年|起施行|起实行|之日起|"
+             # A time relative to a step of the project: 「开工后及时填报」「开工前完成征拆」.
+             r"(开工|竣工|完工|验收|公布|公示|批准|立项|结束|届满)(后|前|之前|以前|以后|之后)",
     # Only real numbers and addresses: a form's empty 「联系人：  电话：」 answers nothing.
     "qcontact": r"\d{3,4}-\d{7,8}|(?<!\d)1\d{10}(?!\d)|QQ\s*群?\s*[：:]?\s*\d{5,}",
     "qemail": r"[\w.-]+@[\w-]+\.[\w.]+",
-    "qbody": r"由[^，。；]{1,30}(负责|承担|组织|牵头|审定|解释|实施|推荐)|责任单位|"
-             r"(秘书处|管理局|协会|部门|政府)[^，。；]{0,12}(负责|组织|牵头|审定|解释|实施)",
+    "qbody": r"由[^，。；]{1,30}(负责|承担|组织|牵头|审定|解释|实施|推荐|制定|制订|确定|认定|评定)|责任单位|"
+             r"(秘书处|管理局|协会|部门|政府)[^，。；]{0,12}(负责|组织|牵头|审定|解释|实施)|"
+             # A list of organisations, as the recommending units are: three names in a row.
+             r"(?:[\u4e00-\u9fff（）()]{2,20}(?:协会|公司|集团|委员会)[\s、，,;；\d.]*){3}",
     "qpercent": r"\d+(\.\d+)?\s*%|百分之|比例",
     "qcount": r"\d+\s*(-\s*\d+)?\s*(名|个|人|项)|[一二三四五六七八九十两]+(个|项|名|次)",
     "qscore": r"\d+\s*分(?!之)",
