@@ -4,10 +4,8 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from xml.etree.ElementTree import Element, ParseError
+from xml.parsers import expat
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
 from flask import Request, jsonify
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -41,21 +39,65 @@ def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
     return data
 
 
-def parse_xml(body: bytes) -> Element:
-    """Parse XML refusing DOCTYPEs, entities and external references (XXE, billion laughs)."""
+_DTD_REFUSED = "拒绝处理含 DOCTYPE 或实体声明的 XML"
+
+
+def _refuse_dtd(*_args) -> None:
+    raise Rejected(400, _DTD_REFUSED)
+
+
+def parse_xml_fields(body: bytes) -> dict[str, str]:
+    """The root's direct children as a flat dict of their text; DOCTYPEs and entities are refused, never expanded."""
+    # pyexpat's handlers directly rather than an ElementTree: a callback body is a handful of flat fields, and
+    # building the tree (ElementTree runs Python code per event) made each parse twice as slow. The result is what
+    # {child.tag: child.text or "" for child in root} gave: a child's text ends at its first sub-element, whose own
+    # text (and what follows it) is not the child's; a repeated tag keeps its last value.
     if not body.strip():
         raise Rejected(400, "请求体为空")
+    fields: dict[str, str] = {}
+    parts: list[str] = []
+    depth = 0
+    collecting = False
+
+    def start(name, _attrs):
+        nonlocal depth, collecting
+        depth += 1
+        if depth == 2:
+            parts.clear()
+            collecting = True
+        elif depth == 3:
+            collecting = False
+
+    def end(name):
+        nonlocal depth, collecting
+        if depth == 2:
+            # Namespaced names read as ElementTree writes them: "{uri}local".
+            fields["{" + name if "}" in name else name] = "".join(parts)
+            collecting = False
+        depth -= 1
+
+    def data(text):
+        if collecting:
+            parts.append(text)
+
+    parser = expat.ParserCreate(None, "}")
+    parser.buffer_text = True
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = data
+    # Any DTD is refused where it starts, so no entity can be declared, let alone expanded or fetched; the other
+    # handlers and the parameter-entity setting are the second lock on the same door.
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    parser.EntityDeclHandler = _refuse_dtd
+    parser.UnparsedEntityDeclHandler = _refuse_dtd
+    parser.ExternalEntityRefHandler = _refuse_dtd
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     try:
-        return fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException:
-        raise Rejected(400, "拒绝处理含 DOCTYPE 或实体声明的 XML") from None
-    except (ParseError, ValueError):
+        parser.Parse(body, True)
+    except (expat.ExpatError, ValueError, LookupError):
+        # ValueError: a multi-byte encoding in the declaration; LookupError: an encoding Python does not know.
         raise Rejected(400, "XML 格式错误或不完整") from None
-
-
-def xml_fields(root: Element) -> dict[str, str]:
-    """Top-level child elements as a flat dict of text values."""
-    return {child.tag: (child.text or "") for child in root}
+    return fields
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, current_app, request
 
 from bot.channels.push import wecom_push
 from bot.channels.replies import NOT_TEXT, WELCOME, render_text, split_text
-from bot.channels.safety import Rejected, parse_xml, read_body, rejection_response, xml_fields
+from bot.channels.safety import Rejected, parse_xml_fields, read_body, rejection_response
 from bot.channels.wecom_crypto import WeComCrypto, text_reply_xml
 from bot.message import Message, Reply
 
@@ -51,11 +51,11 @@ def verify_url():
 def receive():
     """An encrypted message or event; the reply is encrypted XML, or an empty 200 when it is pushed later."""
     sig, ts, nonce = _args()
-    outer = xml_fields(parse_xml(read_body(request)))
+    outer = parse_xml_fields(read_body(request))
     encrypt = outer.get("Encrypt", "")
     if not encrypt:
         raise Rejected(400, "XML 中缺少 Encrypt 字段")
-    inner = xml_fields(parse_xml(_crypto().decrypt(sig, ts, nonce, encrypt).encode("utf-8")))
+    inner = parse_xml_fields(_crypto().decrypt(sig, ts, nonce, encrypt).encode("utf-8"))
     corp_id = current_app.extensions["bot.services"].config.wecom_corp_id
     user_id, msg_type = inner.get("FromUserName", ""), inner.get("MsgType", "")
     if not user_id or not msg_type:
