@@ -19,18 +19,16 @@ TEXT_LIMIT = 2048  # bytes per WeCom text message
 NON_TEXT_TYPES = {"image", "voice", "video", "file", "location", "link", "miniprogram"}
 
 
-def _crypto() -> WeComCrypto:
-    return current_app.extensions["bot.wecom_crypto"]
-
-
 @bp.errorhandler(Rejected)
 def _rejected(err: Rejected):
     log.info("wecom callback refused: %s %s", err.status, err.reason)
     return rejection_response(err)
 
 
-def _args() -> tuple[str, str, str]:
-    sig, ts, nonce = (request.args.get(k, "") for k in ("msg_signature", "timestamp", "nonce"))
+# Each attribute read through Flask's `request`/`current_app` proxies is a context lookup; the routes below read
+# each proxy once and pass plain objects on.
+def _args(args) -> tuple[str, str, str]:
+    sig, ts, nonce = args.get("msg_signature", ""), args.get("timestamp", ""), args.get("nonce", "")
     if not (sig and ts and nonce):
         raise Rejected(400, "缺少 msg_signature、timestamp 或 nonce 参数")
     return sig, ts, nonce
@@ -39,59 +37,60 @@ def _args() -> tuple[str, str, str]:
 @bp.get("/wecom/callback")
 def verify_url():
     """URL verification: return the decrypted echostr, alone."""
-    sig, ts, nonce = _args()
-    echostr = request.args.get("echostr", "")
+    args = request.args
+    sig, ts, nonce = _args(args)
+    echostr = args.get("echostr", "")
     if not echostr:
         raise Rejected(400, "缺少 echostr 参数")
-    plain = _crypto().decrypt(sig, ts, nonce, echostr)
+    plain = current_app.extensions["bot.wecom_crypto"].decrypt(sig, ts, nonce, echostr)
     return Response(plain, mimetype="text/plain")
 
 
 @bp.post("/wecom/callback")
 def receive():
     """An encrypted message or event; the reply is encrypted XML, or an empty 200 when it is pushed later."""
-    sig, ts, nonce = _args()
-    outer = parse_xml_fields(read_body(request))
+    req = request._get_current_object()
+    sig, ts, nonce = _args(req.args)
+    outer = parse_xml_fields(read_body(req))
     encrypt = outer.get("Encrypt", "")
     if not encrypt:
         raise Rejected(400, "XML 中缺少 Encrypt 字段")
-    inner = parse_xml_fields(_crypto().decrypt(sig, ts, nonce, encrypt).encode("utf-8"))
-    corp_id = current_app.extensions["bot.services"].config.wecom_corp_id
+    app = current_app._get_current_object()
+    crypto: WeComCrypto = app.extensions["bot.wecom_crypto"]
+    inner = parse_xml_fields(crypto.decrypt(sig, ts, nonce, encrypt).encode("utf-8"))
+    services = app.extensions["bot.services"]
     user_id, msg_type = inner.get("FromUserName", ""), inner.get("MsgType", "")
     if not user_id or not msg_type:
         raise Rejected(400, "消息缺少 FromUserName 或 MsgType")
     if msg_type == "event":
         if inner.get("Event") == "enter_agent":
-            return _passive(user_id, corp_id, WELCOME)
+            return _passive(crypto, services, user_id, WELCOME)
         return Response(b"", status=200)  # other events (menu clicks, subscriptions) need no answer
     if msg_type in NON_TEXT_TYPES:
-        return _passive(user_id, corp_id, NOT_TEXT)
+        return _passive(crypto, services, user_id, NOT_TEXT)
     if msg_type != "text":
         raise Rejected(400, f"不支持的消息类型：{msg_type[:32]}")
     msg_id = inner.get("MsgId") or f"{user_id}:{inner.get('CreateTime', '')}"
     msg = Message(channel="wecom", chat_id=user_id, user_id=user_id, text=inner.get("Content", "")[:4000],
                   msg_id=msg_id)
-    return _answer(msg, corp_id)
+    return _answer(app, crypto, services, msg)
 
 
-def _answer(msg: Message, corp_id: str):
-    answerer = current_app.extensions["bot.answerer"]
-    services = current_app.extensions["bot.services"]
-    wait = current_app.config["REPLY_WAIT_SECONDS"]
+def _answer(app, crypto: WeComCrypto, services, msg: Message) -> Response:
+    answerer = app.extensions["bot.answerer"]
 
     def push_all(reply: Reply) -> None:
         wecom_push(services, msg.user_id, split_text(render_text(reply), TEXT_LIMIT))
 
-    outcome = answerer.answer(msg, wait, push_all)
+    outcome = answerer.answer(msg, app.config["REPLY_WAIT_SECONDS"], push_all)
     if outcome.reply is None:
         return Response(b"", status=200)
     first, *rest = split_text(render_text(outcome.reply), TEXT_LIMIT)
     if rest and not outcome.duplicate:
         answerer.later(lambda: wecom_push(services, msg.user_id, rest), f"rest of wecom {msg.msg_id}")
-    return _passive(msg.user_id, corp_id, first)
+    return _passive(crypto, services, msg.user_id, first)
 
 
-def _passive(user_id: str, corp_id: str, content: str) -> Response:
-    clock = current_app.extensions["bot.services"].clock
-    xml = text_reply_xml(user_id, corp_id, content, int(clock().timestamp()))
-    return Response(_crypto().reply(xml), mimetype="application/xml")
+def _passive(crypto: WeComCrypto, services, user_id: str, content: str) -> Response:
+    xml = text_reply_xml(user_id, services.config.wecom_corp_id, content, int(services.clock().timestamp()))
+    return Response(crypto.reply(xml), mimetype="application/xml")
