@@ -39,7 +39,9 @@ class WeComCrypto:
             raise ValueError("WECOM_AES_KEY must be the 43-character EncodingAESKey") from None
         self._token = token
         self._corp_id = corp_id
-        # One cipher object for the process: wechatpy would rebuild it for every message.
+        # One cipher object for the process: wechatpy would rebuild it for every message. Its framing around the
+        # cipher (to_binary, PKCS#7, the length prefix) costs under 1 µs a message over calling `cryptography`
+        # directly (measured), too little to justify owning WeCom's envelope format ourselves.
         self._prp = _Prp(self._crypto.key)
         self._now = now
 
