@@ -9,7 +9,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 # Every module that declares tables; init_db imports them so create_all sees all tables.
-MODEL_MODULES = ("bot.state", "bot.dedup", "knowledge.store", "scheduler.models", "bot.outbound.tokens")
+MODEL_MODULES = ("bot.state", "bot.dedup", "bot.worker_registry", "knowledge.store", "scheduler.models",
+                 "bot.outbound.tokens")
 
 
 class Base(DeclarativeBase):

@@ -13,8 +13,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.replies import reply_from_json
 from bot.dedup import DONE, DedupStore
+from bot.dedup_local import LocalFirstDedup
 from bot.dispatcher import FAILURE_REPLY
 from bot.message import Message, Reply
+from bot.worker_registry import WorkerRegistry
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +80,13 @@ class _Workers:
 
 
 class Answerer:
-    """Runs the dispatcher for a message at most once across workers (dedup in the DB) with a deadline."""
+    """Runs the dispatcher for a message at most once across workers (see bot.dedup_local) with a deadline."""
 
     def __init__(self, services, max_workers: int = 8):
         self.services = services
-        self.dedup = DedupStore.for_url(services.config.database_url, services.engine, services.clock)
+        store = DedupStore.for_url(services.config.database_url, services.engine, services.clock)
+        # Claims in memory while this is the only worker process, through the database while there are others.
+        self.dedup = LocalFirstDedup(store, WorkerRegistry(store.engine))
         self.pool = _Workers(max_workers)
         self._claims = itertools.count()
 
@@ -112,7 +116,7 @@ class Answerer:
                 log.info("%s message %s not answered within %.1fs; it will be pushed", msg.channel, msg.msg_id, wait)
                 return Outcome(None)
         if record:
-            # Recorded here rather than in the worker, so the two writes of a message come from one thread.
+            # Recorded before the response goes, so a retry that follows gets this same answer.
             try:
                 self.dedup.finish(msg.channel, msg.msg_id, run.reply.to_json(), INLINE)
             except (SQLAlchemyError, sqlite3.Error):  # the answer exists: deliver it even if the record fails
@@ -152,5 +156,6 @@ class Answerer:
         self.pool.submit(job)
 
     def close(self) -> None:
-        """Wait for running answers to finish."""
+        """Wait for running answers to finish, then write the last dedup records."""
         self.pool.close()
+        self.dedup.close()
