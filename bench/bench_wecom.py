@@ -54,7 +54,8 @@ def _serve(aes_key: str, db_path: str, threads: int, ready, real: bool = False) 
     config = Config.from_env(env={}, database_url=f"sqlite:///{db_path}", wecom_corp_id=CORP_ID, wecom_token=TOKEN,
                              wecom_aes_key=aes_key)
     app = create_app(bot.services.build_services(config, kb=None if real else object()))
-    app.add_url_rule("/bare", "bare", lambda: "ok")
+    # The bare endpoint takes the same POSTs as the callback, so both sides of the ratio answer 200.
+    app.add_url_rule("/bare", "bare", lambda: "ok", methods=["GET", "POST"])
     server = make_server(app, port=0, threads=threads)
     ready.put(server.effective_port)
     server.run()
@@ -149,9 +150,11 @@ def main() -> int:
         per = args.requests // args.rounds
         bare_lat, wecom_lat, bodies, ratios = [], [], [], []
         bare_total = wecom_total = bare_cpu = wecom_cpu = 0.0
+        bare_bad = 0
         for r in range(args.rounds):
             cpu0 = _cpu_seconds(proc.pid)
-            bare_s, lat, _ = _load(port, [("/bare", b"")] * per, args.concurrency)
+            bare_s, lat, bare_got = _load(port, [("/bare", b"")] * per, args.concurrency)
+            bare_bad += sum(1 for status, _ in bare_got if status != 200)
             cpu1 = _cpu_seconds(proc.pid)
             wecom_s, wlat, got = _load(port, wecom_reqs[r * per:(r + 1) * per], args.concurrency)
             cpu2 = _cpu_seconds(proc.pid)
@@ -184,10 +187,10 @@ def main() -> int:
     print(f"bare flask endpoint : {bare_rps:8.0f} req/s  p50 {_pct(bare_lat, 50):6.2f} ms  p99 {_pct(bare_lat, 99):6.2f} ms")
     print(f"wecom encrypted     : {wecom_rps:8.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms")
     print(f"server CPU/request  : bare {bare_cpu / n * 1000:.2f} ms, wecom {wecom_cpu / n * 1000:.2f} ms")
-    print(f"verified replies    : {ok}/{n}  non-200: {bad}")
+    print(f"verified replies    : {ok}/{n}  non-200: {bad}  (bare endpoint non-200: {bare_bad})")
     print(f"throughput ratio    : {ratio:.2f} (median of rounds {', '.join(f'{x:.2f}' for x in ratios)}; "
           f"target >= 0.5)   p99 {p99:.1f} ms (target <= 50 ms)")
-    return 0 if ok == n else 1
+    return 0 if ok == n and not bare_bad else 1
 
 
 if __name__ == "__main__":
