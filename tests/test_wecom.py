@@ -1,10 +1,14 @@
 """The WeCom callback, driven through a real server by a simulator that encrypts and signs like WeCom does."""
+import base64
+import os
 import threading
+import xml.etree.ElementTree as ET
 
 import pytest
 import requests
 
 from bot.channels.replies import WELCOME
+from bot.channels.wecom_crypto import RandomBytes
 from tests.sim.fixtures import aes_key, channel_bot, platform_fakes, recording, wait_for  # noqa: F401
 
 
@@ -75,6 +79,34 @@ def test_images_voice_and_files_get_a_polite_note(channel_bot, kind):
 def test_cdata_terminator_in_an_answer_survives_the_round_trip(channel_bot):
     resp = channel_bot.wecom.send_text("a]]>b<xml/>")
     assert channel_bot.wecom.open_reply(resp)["Content"].startswith("收到：a]]>b<xml/>")
+
+
+def test_every_passive_reply_has_its_own_nonce_and_random_aes_prefix(channel_bot):
+    nonces, first_blocks = set(), set()
+    for i in range(120):
+        resp = channel_bot.wecom.send_text(f"第{i}个问题", msg_id=str(8100 + i))
+        channel_bot.wecom.open_reply(resp)  # verifies
+        outer = {c.tag: c.text or "" for c in ET.fromstring(resp.content)}
+        nonces.add(outer["Nonce"])
+        # CBC with a fixed IV: the first cipher block is decided by the 16 random leading bytes alone.
+        first_blocks.add(base64.b64decode(outer["Encrypt"])[:16])
+    assert len(nonces) == 120 and len(first_blocks) == 120
+
+
+def test_a_forked_worker_does_not_repeat_its_parents_random_bytes():
+    pool = RandomBytes()
+    pool.hex(8)  # the parent now holds a buffer of unused bytes
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its next draws, then leave without running pytest's exit handlers
+        os.write(write_end, "".join(pool.hex(8) for _ in range(4)).encode())
+        os._exit(0)
+    os.close(write_end)
+    os.waitpid(pid, 0)
+    child = os.read(read_end, 1000).decode()
+    os.close(read_end)
+    parent = "".join(pool.hex(8) for _ in range(4))
+    assert len(child) == len(parent) == 64 and child != parent
 
 
 def test_healthz_says_which_channels_are_on(channel_bot):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import parse_qsl
 from xml.parsers import expat
 
 from flask import Request, jsonify
@@ -28,8 +29,13 @@ def rejection_response(err: Rejected):
 
 def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
     """The raw body, refused when larger than ``limit`` bytes."""
-    if request.content_length is not None and request.content_length > limit:
-        raise Rejected(413, f"请求体过大（上限 {limit // 1024} KiB）")
+    environ = request.environ
+    length = environ.get("CONTENT_LENGTH", "")
+    if length.isdigit():
+        # The common case read straight from the WSGI stream: werkzeug's wrapping of it cost a tenth of a callback.
+        if int(length) > limit:
+            raise Rejected(413, f"请求体过大（上限 {limit // 1024} KiB）")
+        return environ["wsgi.input"].read(int(length))
     try:
         data = request.get_data(cache=True)
     except RequestEntityTooLarge:
@@ -37,6 +43,11 @@ def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
     if len(data) > limit:
         raise Rejected(413, f"请求体过大（上限 {limit // 1024} KiB）")
     return data
+
+
+def query_fields(environ: dict) -> dict[str, str]:
+    """The query string as a plain dict (a repeated name keeps its last value), without building werkzeug's MultiDict."""
+    return dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
 
 
 _DTD_REFUSED = "拒绝处理含 DOCTYPE 或实体声明的 XML"

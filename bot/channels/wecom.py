@@ -7,7 +7,7 @@ from flask import Blueprint, Response, current_app, request
 
 from bot.channels.push import wecom_push
 from bot.channels.replies import NOT_TEXT, WELCOME, render_text, split_text
-from bot.channels.safety import Rejected, parse_xml_fields, read_body, rejection_response
+from bot.channels.safety import Rejected, parse_xml_fields, query_fields, read_body, rejection_response
 from bot.channels.wecom_crypto import WeComCrypto, text_reply_xml
 from bot.message import Message, Reply
 
@@ -50,7 +50,7 @@ def verify_url():
 def receive():
     """An encrypted message or event; the reply is encrypted XML, or an empty 200 when it is pushed later."""
     req = request._get_current_object()
-    sig, ts, nonce = _args(req.args)
+    sig, ts, nonce = _args(query_fields(req.environ))
     outer = parse_xml_fields(read_body(req))
     encrypt = outer.get("Encrypt", "")
     if not encrypt:
