@@ -16,6 +16,10 @@ STRICT_CUES = ("qamount", "qdate", "qcontact", "qemail", "qpercent", "qcount", "
                "qlevel", "qbody", "qdef", "qnumber", "qto")
 CUE_PENALTY = 0.7
 HARD_CUES = ("qemail",)  # unambiguous: 「电话」 may mean a phone consultation, 「系统」 a system
+STATED_AMOUNT = re.compile(r"[\d一二三四五六七八九十两几]+\s*个?\s*(亿|千万|百万|万)(?!一)")
+# Asking whom to contact, which a passage without a phone number or group number cannot answer.
+CONTACT_ASK = re.compile(r"找谁问|问谁|联系谁|找谁咨询|联系方式|联系人|联系电话|咨询电话|qq|交流群|微信群|群号|加群|"
+                         r"(有没有|什么|哪个|啥)群|群[能可]加", re.I)
 HARD_CUE_PENALTY = 0.6
 RERANK_DEPTH = 12
 COMMON_SHARE = 0.25
@@ -38,7 +42,7 @@ TITLE_BOOST = 1.2  # the question contains the passage's whole short title, and 
 INTERPRET_PENALTY = 0.7  # the closing 「负责解释」 clause, unless the question asks who interprets
 INTERPRET_CLAUSE = re.compile(r"本(办法|方案|规定|细则)由.{2,30}负责解释")
 TOTAL_BOOST = 1.3  # a question asking how many in all, and the last chunk of a numbered list
-TEMPLATE_PENALTY = 0.7  # a blank form, unless the question is about the form
+TEMPLATE_PENALTY = 0.6  # a blank form, unless the question is about the form
 GRAM_WEIGHT = 1.0  # a two-character piece no word covers: counts like a word inside a longer word
 CONFIDENT_COVERAGE = 0.55  # share of the question's meaningful characters the best passage must account for
 
@@ -183,6 +187,9 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
     """Reorder the index's candidates by how well their best sentence answers, and by the question's cues."""
     strict = [c for c in cues if c in STRICT_CUES]
     q = normalise(question)
+    hard = [c for c in strict if c in HARD_CUES] + (["qcontact"] if CONTACT_ASK.search(q) else [])
+    if STATED_AMOUNT.search(q):
+        hard.append("qamount")  # 「投了6个亿能申请吗」 is measured against a threshold: only an amount answers
     variants = measure_variants(q)
     named = {doc for doc, words in kb.doc_words().items() if any(normalise(w) in q for w in words)}
     idf = {t: kb.index.idf(t) for t in terms}
@@ -203,7 +210,7 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
         score = bm25f(kb, pid, terms, idf) + CUE_WEIGHT * sum(min(2, have.count(c)) for c in strict) / 2
         missing = sum(1 for c in strict if c not in have)
         score *= CUE_PENALTY ** missing
-        if any(c in HARD_CUES and c not in have for c in strict):
+        if any(c not in have for c in hard):
             score *= HARD_CUE_PENALTY  # asked for an e-mail or a phone number: a passage without one cannot answer
         if n < RERANK_DEPTH:
             shared = max(signals.longest_shared(v, _fields(kb, pid)["text"]) for v in variants)
@@ -266,7 +273,10 @@ def rank(kb, question: str, k: int) -> Ranked:
     for g in loose:
         terms.setdefault(g, GRAM_WEIGHT)
     # Cues (a date, an amount …) are common; they only rescore candidates the words found.
-    hits = kb.index.search(lookup, [] if lookup else cues, grams, limit=max(CANDIDATES, k)) if (lookup or grams) else []
+    # A question asking whom to contact also draws the passages with a number to call, whatever its words.
+    asked = ["qcontact"] if CONTACT_ASK.search(normalise(question)) else []
+    hits = (kb.index.search(lookup, asked if lookup else [*cues, *asked], grams, limit=max(CANDIDATES, k))
+            if (lookup or grams or asked) else [])
     hits = rerank(kb, question, [(pid, s) for pid, s in hits if pid in kb.passages], terms, cues)[:k]
     out = Ranked(hits=hits, terms=dict(terms))
     if hits:

@@ -13,22 +13,24 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-TOKENIZER_VERSION = "19"  # bump when index_tokens changes, so stored tokens are rebuilt
+TOKENIZER_VERSION = "20"  # bump when index_tokens changes, so stored tokens are rebuilt
 
 # Question cues and the passage features they point at ("多少钱" → a passage that names an amount).
 QUERY_CUES = {
     "qamount": r"多少钱|多少万|多少亿|金额|奖金|费用|收费|钱|万元|亿元|投资额|合同额|门槛|奖励多少|奖多少|"
-               r"(投资|合同|造价|规模|资金|预算)[^，。？?]{0,4}(多少|几个亿|多大)",
-    "qdate": r"什么时候|啥时候|啥时|何时|几月|几号|哪天|哪一天|日期|时间|截止|期限|多久|哪年|哪一年|施行|生效|最晚|最迟|截至",
-    "qcontact": r"电话|联系|找谁|问谁|咨询谁|qq|热线|手机",
+               r"(投资|合同|造价|规模|资金|预算)[^，。？?]{0,4}(多少|几个亿|多大)|"
+               # A stated amount (「投了4个亿」「合同额五千万」) asks for the threshold it is measured against.
+               r"[\d一二三四五六七八九十两几]+\s*个?\s*(亿|千万|百万|万)",
+    "qdate": r"什么时候|啥时候|啥时|何时|几月|几号|哪天|哪一天|哪几天|哪些天|日期|时间|截止|期限|多久|哪年|哪一年|施行|生效|最晚|最迟|截至",
+    "qcontact": r"电话|联系|找谁|问谁|咨询谁|qq|热线|手机|群(?![众体落])",
     "qemail": r"邮箱|邮件|email|e-mail|发到哪|发送到",
     "qbody": r"(?<![找问给])谁|哪个(部门|单位|协会|机构|组织)|哪家|什么(部门|单位|机构)|由谁",
-    "qpercent": r"比例|百分之|占比|多少%|百分比|名额|不超过多少",
+    "qpercent": r"比例|百分之|占比|多少%|百分比|名额|不超过多少|几成|多少成|比重",
     "qcount": r"几名|几人|多少人|几位|多少名|几次|几回|几趟|几个人|几个专家|多少家",
     "qscore": r"几分|多少分|满分|分值|打分|加分|扣分|得分|分数",
     "qweb": r"网站|网址|官网|哪个网|链接|系统",
     "qstandard": r"标准|规范|规程|准则|依据",
-    "qlevel": r"等级|级别|档次|分级|评级|[几哪][一二三四五六几]?[级档等](?!工程)",
+    "qlevel": r"等级|级别|档次|分级|评级|[几哪][一二三四五六几]?个?[级档等](?!工程)|最[高低]那?一?[档级等]",
     "qdef": r"定义|什么是|什么叫|是指什么|指的是|指什么|含义|概念",
     "qnumber": r"文号|哪个文件|什么文件|几号文|发文字号|红头文件",
     "qto": r"发给谁|发给哪些|下发给|主送|印发给|通知谁|给谁的|发给了",
@@ -50,7 +52,9 @@ PASSAGE_CUES = {
     "qscore": r"\d+\s*分(?!之)",
     "qweb": r"www\.|https?://|官网",
     "qstandard": r"[A-Z]+/[A-Z]+\s*\d+[-—]\d{4}|《[^》]{2,30}(标准|规范|规程|准则|导则)》",
-    "qlevel": r"[\u4e00-\u9fff]{1,4}级[、，和及][\u4e00-\u9fff]{1,4}级|(领先|先进)、",
+    "qlevel": r"[\u4e00-\u9fff]{1,4}级[、，和及][\u4e00-\u9fff]{1,4}级|(领先|先进)、|"
+              # A quality grade set as a requirement: 「质量要求标准为优良」「质量目标达到合格」.
+              r"质量[^，。；]{0,8}(为|达到|评为)(优良|合格|优质)",
     "qdef": r"是指|是以|所指|界定为|定义为",
     "qnumber": r"[〔﹝\[]\s*\d{4}\s*[〕﹞\]]\s*\d+\s*号",
     # The addressees of a notice: a line of its own, 「各地级以上市住房和城乡建设局（委），……：」.

@@ -135,3 +135,22 @@ def test_who_sets_a_standard_and_which_bodies_recommend(kb):
     assert "由县住房和城乡建设管理局制定" in "".join(who.text.split())
     units = kb.search("浙江那边哪个协会能推荐信得过班组", k=3)
     assert any("浙江省工程建设质量管理协会" in s.text for s in units)
+
+
+def test_a_stated_amount_is_answered_by_the_threshold_article(kb):
+    # 「投了6个亿，能申请吗」 asks to compare the project with a threshold; the articles on how to apply name none.
+    top = kb.search("我们项目投了6个亿，能不能申请全过程质量咨询", k=1)[0]
+    assert top.doc == "cncca-quality-consulting" and top.ref == "第八条"
+    assert "投资额在5亿元" in "".join(top.text.split())
+
+
+def test_asking_for_a_chat_group_or_the_top_grade_share(kb):
+    group = kb.search("班组活动有没有群可以加", k=3)
+    assert any("667243108" in s.text for s in group)
+    share = kb.search("班组评最高那一档的能有几成", k=1)[0]
+    assert "卓越级不超过10%" in "".join(share.text.split())
+
+
+def test_an_eligibility_question_is_not_answered_with_the_blank_form(kb):
+    top = kb.search("改建项目能参加创优吗", k=1)[0]
+    assert top.ref == "第八条" and "新建或扩建" in top.text
