@@ -368,12 +368,16 @@ class LocalFirstDedup:
             if rec[0] == _CLAIM:
                 _, channel, msg_id, claimed_at = rec
                 claims[(channel, msg_id)] = {"channel": channel, "msg_id": msg_id, "status": RUNNING,
-                                             "delivery": "", "claimed_at": claimed_at}
+                                             "delivery": "", "reply": None, "claimed_at": claimed_at,
+                                             "finished_at": None}
             else:
                 _, channel, msg_id, claimed_at, reply, delivery, finished_at = rec
                 finishes[(channel, msg_id)] = {"channel": channel, "msg_id": msg_id, "status": DONE,
                                                "delivery": delivery, "reply": reply, "claimed_at": claimed_at,
                                                "finished_at": finished_at}
+        # Most messages are claimed and answered within one batch: one row each, written already finished.
+        answered = {key: finishes.pop(key) for key in list(claims) if key in finishes}
+        claims.update(answered)
         with self._write_lock, self.store.engine.begin() as conn:
             if claims:
                 written = {tuple(row) for row in conn.execute(self._insert_claims, list(claims.values()))}
@@ -382,5 +386,6 @@ class LocalFirstDedup:
                     log.warning("%d messages claimed in memory were already in the database (claimed by another "
                                 "worker, or earlier than this process remembers); they may have been answered "
                                 "twice: %s", len(clashed), ", ".join(f"{c}:{m}" for c, m in clashed[:5]))
+                    finishes.update((k, answered[k]) for k in clashed if k in answered)  # our answer still counts
             if finishes:
                 conn.execute(self._upsert_finishes, list(finishes.values()))

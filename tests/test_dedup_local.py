@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from bot.db import init_db, make_engine
-from bot.dedup import DONE, DedupStore
+from bot.dedup import DONE, DedupStore, ProcessedMessage
 from bot.dedup_local import LocalFirstDedup
 from bot.worker_registry import ChannelWorker, WorkerRegistry
 from tests.sim.fixtures import wait_for
@@ -204,3 +204,19 @@ def test_a_worker_dropped_without_close_stops_its_keeper(url, clock):
     gc.collect()
     assert wait_for(lambda: not any(t.is_alive() for t in keepers))
     engine.dispose()
+
+
+def test_a_message_already_in_the_database_keeps_the_answer_and_is_reported(start, db, caplog):
+    worker = start()
+    assert worker.claim("wecom", "warm").claimed and worker.mode == "solo"
+    # Claimed elsewhere after this worker loaded the recent claims: memory does not know it.
+    with db.engine.begin() as conn:
+        conn.execute(insert(ProcessedMessage.__table__).values(
+            channel="wecom", msg_id="m9", status="running", delivery="", claimed_at=datetime.now(timezone.utc)))
+    with caplog.at_level(logging.WARNING, logger="bot.dedup_local"):
+        assert worker.claim("wecom", "m9").claimed
+        worker.finish("wecom", "m9", {"text": "我们的答案"}, "inline")
+        assert wait_for(lambda: (rec := db.get("wecom", "m9")) is not None and rec.status == DONE, timeout=5)
+    rec = db.get("wecom", "m9")
+    assert rec.reply == {"text": "我们的答案"} and rec.delivery == "inline"
+    assert "may have been answered twice: wecom:m9" in caplog.text
