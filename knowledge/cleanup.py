@@ -11,11 +11,12 @@ MARKER = re.compile(
 BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
 CHECKBOX = re.compile(r"<input[^>]*checkbox[^>]*/?>", re.I)
 HALF_PAREN_NUM = re.compile(r"^\(\s*([一二三四五六七八九十]+)\s*\)\s*")
-# Page furniture: page numbers, distribution lists, print footers, publication notes.
-JUNK = re.compile(
-    r"^(-\s*\d+\s*-|第\s*\d+\s*页.*|[—－-]\s*\d+\s*[—－-]|（此件公开发布）|\(此件公开发布\)|抄送[：:].*"
-    r"|公开方式[：:].*|.{0,30}\d{4}年\d{1,2}月\d{1,2}日印发)$"
-)
+# Page furniture: page numbers.
+PAGE_JUNK = re.compile(r"^(-\s*\d+\s*-|第\s*\d+\s*页.*|[—－-]\s*\d+\s*[—－-])$")
+# Publication notes (whether the text is public, who gets copies, the print footer): out of the running text, where
+# they would end an article, but kept for a passage of their own (「这个文件公开吗」「哪天印发的」).
+PUBLICATION = re.compile(r"^(（此件公开发布）|\(此件公开发布\)|抄送[：:].*|公开方式[：:].*|.{0,30}\d{4}年\d{1,2}月\d{1,2}日印发)$")
+FOOTER = re.compile(r"^(.{0,30}?)\s*(\d{4}年\d{1,2}月\d{1,2}日)印发$")
 SENTENCE_END = "。；！？：:;!?”」』》"
 OPENERS = {"《": "》", "（": "）", "(": ")", "<": ">", "“": "”"}
 
@@ -55,7 +56,7 @@ def repair_lines(raw: str) -> list[str]:
             joinable = False
             continue
         line = _normalise(rawline)
-        if not line or JUNK.match(line):
+        if not line or PAGE_JUNK.match(line) or PUBLICATION.match(line):
             continue  # blank lines carry no meaning here: paragraphs are rebuilt from punctuation
         if line.startswith("- 附件") or line.startswith("-附件"):
             line = line.lstrip("- ")
@@ -77,3 +78,20 @@ def _continues(last: str) -> bool:
         # An outline heading is short; a long marker line cut off mid-sentence is a broken paragraph.
         return len(last) > 24 or last.endswith(("，", "、", ","))
     return not _is_heading(last)
+
+
+def publication_note(raw: str) -> str:
+    """The document's publication notes, one per line, the print footer as 「印发：单位，日期」."""
+    out = []
+    for rawline in raw.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = _normalise(rawline)
+        if not PUBLICATION.match(line):
+            continue
+        footer = FOOTER.match(line)
+        if footer:
+            by, date = footer.group(1).strip(), footer.group(2)
+            line = f"印发：{by}，{date}" if by else f"印发日期：{date}"
+        elif "此件公开发布" in line:
+            line = "公开方式：此件公开发布"
+        out.append(line)
+    return "\n".join(dict.fromkeys(out))

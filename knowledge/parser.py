@@ -4,12 +4,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from knowledge.cleanup import SENTENCE_END, repair_lines
+from knowledge.cleanup import SENTENCE_END, publication_note, repair_lines
 
 MAX_CHARS = 800  # hard ceiling: nothing longer is ever a passage
 ARTICLE_CHARS = 800  # an article stays whole up to this size
 OUTLINE_CHARS = 400  # an outline section larger than this is split into its items
 CHUNK_CHARS = 400  # target size when prose or a table must be cut
+PUBLICATION_REF = "印发信息"  # the passage of a document's publication notes (公开方式, 抄送, 印发)
 
 NUM = "一二三四五六七八九十百零〇"
 PATTERNS = [  # (kind, rank, regex); lower rank = higher in the hierarchy
@@ -233,4 +234,7 @@ def parse_document(doc: str, raw: str) -> list[Passage]:
     root = _tree(repair_lines(raw))
     em = _Emitter(doc)
     em.emit(root)
+    note = publication_note(raw)
+    if note:
+        em.out.append(Passage(doc, PUBLICATION_REF, [PUBLICATION_REF], note, len(em.out)))
     return em.out

@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 CANDIDATES = 40
 STRICT_CUES = ("qamount", "qdate", "qcontact", "qemail", "qpercent", "qcount", "qscore", "qweb", "qstandard",
-               "qlevel", "qbody", "qdef", "qnumber", "qto")
+               "qlevel", "qbody", "qdef", "qnumber", "qto", "qresult")
 CUE_PENALTY = 0.7
 HARD_CUES = ("qemail",)  # unambiguous: 「电话」 may mean a phone consultation, 「系统」 a system
 STATED_AMOUNT = re.compile(r"[\d一二三四五六七八九十两几]+\s*个?\s*(亿|千万|百万|万)(?!一)")

@@ -13,7 +13,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-TOKENIZER_VERSION = "20"  # bump when index_tokens changes, so stored tokens are rebuilt
+TOKENIZER_VERSION = "22"  # bump when index_tokens changes, so stored tokens are rebuilt
 
 # Question cues and the passage features they point at ("多少钱" → a passage that names an amount).
 QUERY_CUES = {
@@ -34,6 +34,9 @@ QUERY_CUES = {
     "qdef": r"定义|什么是|什么叫|是指什么|指的是|指什么|含义|概念",
     "qnumber": r"文号|哪个文件|什么文件|几号文|发文字号|红头文件",
     "qto": r"发给谁|发给哪些|下发给|主送|印发给|通知谁|给谁的|发给了",
+    # What happens if …: a consequence, which the passages state with a few verbs (视同放弃, 取消, 清退 …).
+    "qresult": r"(会|有)(什么|啥)(影响|后果|处理|处罚)|会怎么样|会怎样|会咋样|[咋怎如][么何]?处理|怎么处罚|后果|"
+               r"会不会被|咋办|怎么办",
 }
 PASSAGE_CUES = {
     "qamount": r"\d[\d.]*\s*(万元|亿元|元)|奖金|费用",
@@ -59,6 +62,7 @@ PASSAGE_CUES = {
     "qnumber": r"[〔﹝\[]\s*\d{4}\s*[〕﹞\]]\s*\d+\s*号",
     # The addressees of a notice: a line of its own, 「各地级以上市住房和城乡建设局（委），……：」.
     "qto": r"(?m)(^|通知)\s*各[^：:\n。]{2,80}[：:]\s*$",
+    "qresult": r"视同放弃|视为放弃|取消|通报|处罚|终止|追究|清退|撤销|收回|扣除|警示|降级|暂停|不予|作废|淘汰|约谈|黑名单",
 }
 _QUERY_CUES = {k: re.compile(v, re.I) for k, v in QUERY_CUES.items()}
 _PASSAGE_CUES = {k: re.compile(v) for k, v in PASSAGE_CUES.items()}

@@ -96,3 +96,14 @@ def test_a_long_run_on_section_is_cut_at_sentences():
     passages = parse_document("x", raw)
     assert len(passages) > 1 and all(len(p.text) <= MAX_CHARS for p in passages)
     assert all(p.ref == "一、" for p in passages)
+
+
+def test_publication_notes_become_a_passage_of_their_own():
+    guangdong = parse("guangdong-quality-2014")
+    note = [p for p in guangdong if p.ref == "印发信息"]
+    assert len(note) == 1 and note[0] is guangdong[-1]
+    assert "公开方式：依申请公开" in note[0].text and "2014年7月28日" in note[0].text
+    # ... and no longer end the article they used to be glued to.
+    assert all("依申请公开" not in p.text for p in guangdong[:-1])
+    zezhou = [p for p in parse("zezhou-premium-projects-2022") if p.ref == "印发信息"][0]
+    assert "抄送：县委" in zezhou.text and "此件公开发布" in zezhou.text

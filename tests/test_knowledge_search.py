@@ -154,3 +154,10 @@ def test_asking_for_a_chat_group_or_the_top_grade_share(kb):
 def test_an_eligibility_question_is_not_answered_with_the_blank_form(kb):
     top = kb.search("改建项目能参加创优吗", k=1)[0]
     assert top.ref == "第八条" and "新建或扩建" in top.text
+
+
+def test_what_happens_if_is_answered_by_the_consequence(kb):
+    top = kb.search("发布会那天班组的人去不了，会有啥后果", k=1)[0]
+    assert "视同放弃" in top.text
+    public = kb.search("广东那个方案对外公开吗", k=1)[0]
+    assert public.ref == "印发信息" and "依申请公开" in public.text
