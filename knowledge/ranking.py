@@ -210,7 +210,8 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
         score = bm25f(kb, pid, terms, idf) + CUE_WEIGHT * sum(min(2, have.count(c)) for c in strict) / 2
         missing = sum(1 for c in strict if c not in have)
         score *= CUE_PENALTY ** missing
-        if any(c not in have for c in hard):
+        # A share of a sum (「节约资金额度的5%」) answers 「能拿多少」 as well as an amount does.
+        if any(c not in have and not (c == "qamount" and "qpercent" in have) for c in hard):
             score *= HARD_CUE_PENALTY  # asked for an e-mail or a phone number: a passage without one cannot answer
         if n < RERANK_DEPTH:
             shared = max(signals.longest_shared(v, _fields(kb, pid)["text"]) for v in variants)
