@@ -16,6 +16,8 @@ STRICT_CUES = ("qamount", "qdate", "qcontact", "qemail", "qpercent", "qcount", "
                "qlevel", "qbody", "qdef", "qnumber", "qto", "qresult")
 CUE_PENALTY = 0.7
 HARD_CUES = ("qemail",)  # unambiguous: 「电话」 may mean a phone consultation, 「系统」 a system
+# Whether one may apply or take part: answered by a rule, never by the blank form that lists the same words.
+MAY_APPLY = re.compile(r"[能可]不?[能以]?(申请|申报|报|参加|参评|评|搞)|够(不够)?(条件|格|资格)|符合(条件|要求)|有资格")
 STATED_AMOUNT = re.compile(r"[\d一二三四五六七八九十两几]+\s*个?\s*(亿|千万|百万|万)(?!一)")
 # Asking whom to contact, which a passage without a phone number or group number cannot answer.
 CONTACT_ASK = re.compile(r"找谁问|问谁|联系谁|找谁咨询|联系方式|联系人|联系电话|咨询电话|qq|交流群|微信群|群号|加群|"
@@ -202,15 +204,16 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
     key = signals.title_key(question)
     asks_interpret = "解释" in q
     asks_form = signals.asks_for_form(q)
+    asks_may = bool(MAY_APPLY.search(q))
     out = []
     for n, (pid, score) in enumerate(hits):
         p = kb.passages[pid]
         # The index's bm25 only chose the candidates; BM25F over the fields with the question's weights decides.
         have = p.cues.split()
         score = bm25f(kb, pid, terms, idf) + CUE_WEIGHT * sum(min(2, have.count(c)) for c in strict) / 2
-        missing = sum(1 for c in strict if c not in have)
+        # A share of a sum (「比例不低于10%」「节约资金额度的5%」) answers 「多少」 as well as an amount does.
+        missing = sum(1 for c in strict if c not in have and not (c == "qamount" and "qpercent" in have))
         score *= CUE_PENALTY ** missing
-        # A share of a sum (「节约资金额度的5%」) answers 「能拿多少」 as well as an amount does.
         if any(c not in have and not (c == "qamount" and "qpercent" in have) for c in hard):
             score *= HARD_CUE_PENALTY  # asked for an e-mail or a phone number: a passage without one cannot answer
         if n < RERANK_DEPTH:
@@ -228,6 +231,8 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
             score *= INTERPRET_PENALTY  # 「本办法由……负责解释」 names the body but answers only who interprets
         if not asks_form and signals.is_template(kb, pid):
             score *= TEMPLATE_PENALTY  # 「化工优质工程投资额有什么要求」: the form names both words but sets no rule
+            if asks_may:
+                score *= TEMPLATE_PENALTY  # 「改建的能申请吗」: a blank form never says who may apply
         if wants_total and signals.ends_list(kb, pid):
             score *= TOTAL_BOOST  # 「一共多少家」: the list's last rows carry the highest number
         if named and p.doc_id in named and len(named) < len(kb.titles):

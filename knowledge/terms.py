@@ -13,11 +13,11 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-TOKENIZER_VERSION = "22"  # bump when index_tokens changes, so stored tokens are rebuilt
+TOKENIZER_VERSION = "23"  # bump when index_tokens changes, so stored tokens are rebuilt
 
 # Question cues and the passage features they point at ("多少钱" → a passage that names an amount).
 QUERY_CUES = {
-    "qamount": r"多少钱|多少万|多少亿|金额|奖金|费用|收费|钱|万元|亿元|投资额|合同额|门槛|奖励多少|奖多少|"
+    "qamount": r"多少钱|多少万|多少亿|金额|奖金|费用|收费|钱(?!的)|万元|亿元|投资额|合同额|门槛|奖励多少|奖多少|"
                r"(投资|合同|造价|规模|资金|预算)[^，。？?]{0,4}(多少|几个亿|多大)|"
                # A stated amount (「投了4个亿」「合同额五千万」) asks for the threshold it is measured against.
                r"[\d一二三四五六七八九十两几]+\s*个?\s*(亿|千万|百万|万)",
@@ -30,7 +30,7 @@ QUERY_CUES = {
     "qscore": r"几分|多少分|满分|分值|打分|加分|扣分|得分|分数",
     "qweb": r"网站|网址|官网|哪个网|链接|系统",
     "qstandard": r"标准|规范|规程|准则|依据",
-    "qlevel": r"等级|级别|档次|分级|评级|[几哪][一二三四五六几]?个?[级档等](?!工程)|最[高低]那?一?[档级等]",
+    "qlevel": r"等级|级别|档次|分级|评级|[几哪][一二三四五六几]?个?[级档等](?!工程)|最[高低好优差]那?一?[档级等]|合格|优良",
     "qdef": r"定义|什么是|什么叫|是指什么|指的是|指什么|含义|概念",
     "qnumber": r"文号|哪个文件|什么文件|几号文|发文字号|红头文件",
     "qto": r"发给谁|发给哪些|下发给|主送|印发给|通知谁|给谁的|发给了",
