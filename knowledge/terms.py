@@ -13,12 +13,12 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-TOKENIZER_VERSION = "23"  # bump when index_tokens changes, so stored tokens are rebuilt
+TOKENIZER_VERSION = "24"  # bump when index_tokens changes, so stored tokens are rebuilt
 
 # Question cues and the passage features they point at ("多少钱" → a passage that names an amount).
 QUERY_CUES = {
     "qamount": r"多少钱|多少万|多少亿|金额|奖金|费用|收费|钱(?!的)|万元|亿元|投资额|合同额|门槛|奖励多少|奖多少|"
-               r"(投资|合同|造价|规模|资金|预算)[^，。？?]{0,4}(多少|几个亿|多大)|"
+               r"(投资|合同|造价|规模|资金|预算)[^，。？?]{0,4}(多少|几个亿|多大)|多大的?(规模|项目|投资|合同)|"
                # A stated amount (「投了4个亿」「合同额五千万」) asks for the threshold it is measured against.
                r"[\d一二三四五六七八九十两几]+\s*个?\s*(亿|千万|百万|万)",
     "qdate": r"什么时候|啥时候|啥时|何时|几月|几号|哪天|哪一天|哪几天|哪些天|日期|时间|截止|期限|多久|哪年|哪一年|施行|生效|最晚|最迟|截至",
@@ -26,7 +26,7 @@ QUERY_CUES = {
     "qemail": r"邮箱|邮件|email|e-mail|发到哪|发送到",
     "qbody": r"(?<![找问给])谁|哪个(部门|单位|协会|机构|组织)|哪家|什么(部门|单位|机构)|由谁",
     "qpercent": r"比例|百分之|占比|多少%|百分比|名额|不超过多少|几成|多少成|比重",
-    "qcount": r"几名|几人|多少人|几位|多少名|几次|几回|几趟|几个人|几个专家|多少家",
+    "qcount": r"几名|几人|多少人|几位|多少名|几次|几回|几趟|几个人|几个专家|多少家|几关|几道关|几步|几个环节|几个步骤",
     "qscore": r"几分|多少分|满分|分值|打分|加分|扣分|得分|分数",
     "qweb": r"网站|网址|官网|哪个网|链接|系统",
     "qstandard": r"标准|规范|规程|准则|依据",
@@ -239,14 +239,26 @@ def query_terms(question: str, vocab: set[str], data_dir: Path = DATA_DIR,
         # must not outweigh the word that says what is asked about.
         covered = any(c <= a and b <= d and (d - c) > (b - a) for c, d, _ in spans)
         terms[w] = max(terms[w], SUBWORD_WEIGHT if covered else WORD_WEIGHT)
+    # A one-character member (交, 奖, 挑) counts only where it stands alone: 交 in 「交什么」 but not in 「交流群」,
+    # 奖 in 「有奖吗」 but not in 「鲁班奖」.
+    inside = [False] * len(q)
+    for a, b, w in spans:
+        if b - a > 1:
+            inside[a:b] = [True] * (b - a)
+
+    def asked(w: str) -> bool:
+        if len(w) > 1:
+            return w in q
+        return any(not inside[m.start()] for m in re.finditer(re.escape(w), q))
+
     for group in lex.groups:
-        if any(w in q for w in group) and group[0] in vocab:
+        if any(asked(w) for w in group) and group[0] in vocab:
             weight = max([terms.pop(w) for w in group[1:] if w in terms] + [terms[group[0]], WORD_WEIGHT])
             # The canonical word stands for the whole group (the index adds it wherever a member stands), so the
             # literal member is not counted a second time.
             terms[group[0]] = weight
     for left, right in lex.directed:
-        if any(w in q for w in left):
+        if any(asked(w) for w in left):
             for w in right:
                 if w in vocab and w not in terms:
                     terms[w] = 1

@@ -161,3 +161,12 @@ def test_what_happens_if_is_answered_by_the_consequence(kb):
     assert "视同放弃" in top.text
     public = kb.search("广东那个方案对外公开吗", k=1)[0]
     assert public.ref == "印发信息" and "依申请公开" in public.text
+
+
+def test_a_one_character_synonym_counts_only_where_it_stands_alone(kb):
+    # 「交」 means 提交 in 「要交什么材料」, but not inside 「交流群」; 「奖」 is not 奖励 inside 「鲁班奖」.
+    assert kb.search("报名要交什么材料", k=1)[0].ref == "附件1 第七条"
+    group = kb.search("班组活动有没有交流群", k=1)[0]
+    assert "667243108" in group.text
+    source = kb.search("鲁班奖是从哪些项目里推荐的", k=1)[0]
+    assert source.ref == "第二十二条"
