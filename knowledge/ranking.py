@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from knowledge import signals
 from knowledge.terms import PASSAGE_CUES, QUERY_CUES, bigrams, measure_variants, normalise, query_terms
+from knowledge.terms import STATED_AMOUNT as AMOUNT_STATED
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ CUE_PENALTY = 0.7
 HARD_CUES = ("qemail",)  # unambiguous: 「电话」 may mean a phone consultation, 「系统」 a system
 # Whether one may apply or take part: answered by a rule, never by the blank form that lists the same words.
 MAY_APPLY = re.compile(r"[能可]不?[能以]?(申请|申报|报|参加|参评|评|搞)|够(不够)?(条件|格|资格)|符合(条件|要求)|有资格")
-STATED_AMOUNT = re.compile(r"[\d一二三四五六七八九十两几]+\s*个?\s*(亿|千万|百万|万)(?!一)")
+STATED_AMOUNT = re.compile(AMOUNT_STATED + "(?!一)")  # 「万一」 states nothing
 # Asking whom to contact, which a passage without a phone number or group number cannot answer.
 CONTACT_ASK = re.compile(r"找谁问|问谁|联系谁|找谁咨询|联系方式|联系人|联系电话|咨询电话|qq|交流群|微信群|群号|加群|"
                          r"(有没有|什么|哪个|啥)群|群[能可]加", re.I)
@@ -185,6 +186,12 @@ def bm25f(kb, pid: int, terms: dict[str, float], idf: dict[str, float]) -> float
     return score
 
 
+def _lacks(have: list[str], cue: str) -> bool:
+    """The passage states no fact of the kind the cue asks for."""
+    # A share of a sum (「比例不低于10%」「节约资金额度的5%」) answers 「多少」 as well as an amount does.
+    return cue not in have and not (cue == "qamount" and "qpercent" in have)
+
+
 def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[str]) -> list[tuple[int, float]]:
     """Reorder the index's candidates by how well their best sentence answers, and by the question's cues."""
     strict = [c for c in cues if c in STRICT_CUES]
@@ -211,11 +218,10 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
         # The index's bm25 only chose the candidates; BM25F over the fields with the question's weights decides.
         have = p.cues.split()
         score = bm25f(kb, pid, terms, idf) + CUE_WEIGHT * sum(min(2, have.count(c)) for c in strict) / 2
-        # A share of a sum (「比例不低于10%」「节约资金额度的5%」) answers 「多少」 as well as an amount does.
-        missing = sum(1 for c in strict if c not in have and not (c == "qamount" and "qpercent" in have))
+        missing = sum(1 for c in strict if _lacks(have, c))
         score *= CUE_PENALTY ** missing
-        if any(c not in have and not (c == "qamount" and "qpercent" in have) for c in hard):
-            score *= HARD_CUE_PENALTY  # asked for an e-mail or a phone number: a passage without one cannot answer
+        if any(_lacks(have, c) for c in hard):
+            score *= HARD_CUE_PENALTY  # asked for an e-mail, a number to call or a threshold: this passage has none
         if n < RERANK_DEPTH:
             shared = max(signals.longest_shared(v, _fields(kb, pid)["text"]) for v in variants)
             score += PHRASE_WEIGHT * min(PHRASE_CAP, max(0, shared - 2))

@@ -15,12 +15,14 @@ log = logging.getLogger(__name__)
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TOKENIZER_VERSION = "24"  # bump when index_tokens changes, so stored tokens are rebuilt
 
+# A stated amount (「投了4个亿」「合同额五千万」): the question asks for the threshold it is measured against.
+STATED_AMOUNT = r"[\d一二三四五六七八九十两几]+\s*个?\s*(亿|千万|百万|万)"
+
 # Question cues and the passage features they point at ("多少钱" → a passage that names an amount).
 QUERY_CUES = {
     "qamount": r"多少钱|多少万|多少亿|金额|奖金|费用|收费|钱(?!的)|万元|亿元|投资额|合同额|门槛|奖励多少|奖多少|"
                r"(投资|合同|造价|规模|资金|预算)[^，。？?]{0,4}(多少|几个亿|多大)|多大的?(规模|项目|投资|合同)|"
-               # A stated amount (「投了4个亿」「合同额五千万」) asks for the threshold it is measured against.
-               r"[\d一二三四五六七八九十两几]+\s*个?\s*(亿|千万|百万|万)",
+               + STATED_AMOUNT,
     "qdate": r"什么时候|啥时候|啥时|何时|几月|几号|哪天|哪一天|哪几天|哪些天|日期|时间|截止|期限|多久|哪年|哪一年|施行|生效|最晚|最迟|截至",
     "qcontact": r"电话|联系|找谁|问谁|咨询谁|qq|热线|手机|群(?![众体落])",
     "qemail": r"邮箱|邮件|email|e-mail|发到哪|发送到",
