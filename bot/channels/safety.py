@@ -46,7 +46,7 @@ def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
 
 
 def query_fields(environ: dict) -> dict[str, str]:
-    """The query string as a plain dict (a repeated name keeps its last value), without building werkzeug's MultiDict."""
+    """The query string as a plain dict (a repeated name keeps its last value), cheaper than werkzeug's MultiDict."""
     return dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
 
 
