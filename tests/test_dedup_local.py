@@ -215,8 +215,14 @@ def test_a_message_already_in_the_database_keeps_the_answer_and_is_reported(star
             channel="wecom", msg_id="m9", status="running", delivery="", claimed_at=datetime.now(timezone.utc)))
     with caplog.at_level(logging.WARNING, logger="bot.dedup_local"):
         assert worker.claim("wecom", "m9").claimed
+        assert worker.claim("wecom", "m10").claimed  # an ordinary message written in the same batch
         worker.finish("wecom", "m9", {"text": "我们的答案"}, "inline")
-        assert wait_for(lambda: (rec := db.get("wecom", "m9")) is not None and rec.status == DONE, timeout=5)
+        worker.finish("wecom", "m10", {"text": "另一条答案"}, "pushed")
+        assert wait_for(lambda: all((rec := db.get("wecom", m)) is not None and rec.status == DONE
+                                    for m in ("m9", "m10")), timeout=5)
     rec = db.get("wecom", "m9")
     assert rec.reply == {"text": "我们的答案"} and rec.delivery == "inline"
+    other = db.get("wecom", "m10")
+    assert other.reply == {"text": "另一条答案"} and other.delivery == "pushed"
+    assert "wecom:m10" not in caplog.text
     assert "may have been answered twice: wecom:m9" in caplog.text
