@@ -13,7 +13,7 @@ from knowledge.terms import STATED_AMOUNT as AMOUNT_STATED
 log = logging.getLogger(__name__)
 
 CANDIDATES = 40
-STRICT_CUES = ("qamount", "qdate", "qcontact", "qemail", "qpercent", "qcount", "qscore", "qweb", "qstandard",
+STRICT_CUES = ("qamount", "qdate", "qcontact", "qemail", "qpercent", "qcount", "qpeople", "qscore", "qweb", "qstandard",
                "qlevel", "qbody", "qdef", "qnumber", "qto", "qresult")
 CUE_PENALTY = 0.7
 HARD_CUES = ("qemail",)  # unambiguous: 「电话」 may mean a phone consultation, 「系统」 a system
@@ -141,6 +141,19 @@ def best_sentence(kb, pid: int, weights: dict[str, float], strict: list[str]) ->
     return best
 
 
+def cue_near_terms(kb, pid: int, cue: str, terms) -> bool:
+    """Some sentence stating the asked-for kind of fact also holds a word of the question."""
+    # 「去不了会怎样」 is not answered by an article whose only consequence (「予以淘汰」) concerns something else.
+    fields = _fields(kb, pid)
+    if "sentences" not in fields:
+        fields["sentences"] = _sentences(kb.passages[pid].text)
+    stating = [sent for sent in fields["sentences"] if CUE_RX[cue].search(sent)]
+    if not stating:
+        return True  # a fact spread over lines (a list of names) cannot be placed in one sentence
+    words = [f for t in terms for f in (t, *kb.lexicon.members(t)) if f in fields["text"]]
+    return any(w in sent for sent in stating for w in words)
+
+
 def average_lengths(passages) -> dict[str, float]:
     """Mean token count per field, for BM25F's length normalisation."""
     n = max(1, len(passages))
@@ -217,6 +230,8 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
         p = kb.passages[pid]
         # The index's bm25 only chose the candidates; BM25F over the fields with the question's weights decides.
         have = p.cues.split()
+        if n < RERANK_DEPTH and strict:
+            have = [c for c in have if c not in strict or cue_near_terms(kb, pid, c, terms)]
         score = bm25f(kb, pid, terms, idf) + CUE_WEIGHT * sum(min(2, have.count(c)) for c in strict) / 2
         missing = sum(1 for c in strict if _lacks(have, c))
         score *= CUE_PENALTY ** missing

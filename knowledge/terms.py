@@ -13,7 +13,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-TOKENIZER_VERSION = "24"  # bump when index_tokens changes, so stored tokens are rebuilt
+TOKENIZER_VERSION = "26"  # bump when index_tokens changes, so stored tokens are rebuilt
 
 # A stated amount (「投了4个亿」「合同额五千万」): the question asks for the threshold it is measured against.
 STATED_AMOUNT = r"[\d一二三四五六七八九十两几]+\s*个?\s*(亿|千万|百万|万)"
@@ -29,6 +29,8 @@ QUERY_CUES = {
     "qbody": r"(?<![找问给])谁|哪个(部门|单位|协会|机构|组织)|哪家|什么(部门|单位|机构)|由谁",
     "qpercent": r"比例|百分之|占比|多少%|百分比|名额|不超过多少|几成|多少成|比重",
     "qcount": r"几名|几人|多少人|几位|多少名|几次|几回|几趟|几个人|几个专家|多少家|几关|几道关|几步|几个环节|几个步骤",
+    # How many people: answered by a head count (「组长1人」「3名专家」), not by 「五个环节」.
+    "qpeople": r"几个?人|多少个?人|几位|几名|多少名|人数",
     "qscore": r"几分|多少分|满分|分值|打分|加分|扣分|得分|分数",
     "qweb": r"网站|网址|官网|哪个网|链接|系统",
     "qstandard": r"标准|规范|规程|准则|依据",
@@ -38,7 +40,7 @@ QUERY_CUES = {
     "qto": r"发给谁|发给哪些|下发给|主送|印发给|通知谁|给谁的|发给了",
     # What happens if …: a consequence, which the passages state with a few verbs (视同放弃, 取消, 清退 …).
     "qresult": r"(会|有)(什么|啥)(影响|后果|处理|处罚)|会怎么样|会怎样|会咋样|[咋怎如][么何]?处理|怎么处罚|后果|"
-               r"会不会被|咋办|怎么办",
+               r"会不会被|咋办|怎么办|要紧|有没有影响|影响大[吗不]|还算[^，。？?]{0,4}[吗不]|还作数|还有效|还认[吗不]",
 }
 PASSAGE_CUES = {
     "qamount": r"\d[\d.]*\s*(万元|亿元|元)|奖金|费用",
@@ -54,6 +56,7 @@ PASSAGE_CUES = {
              r"(?:[\u4e00-\u9fff（）()]{2,20}(?:协会|公司|集团|委员会)[\s、，,;；\d.]*){3}",
     "qpercent": r"\d+(\.\d+)?\s*%|百分之|比例",
     "qcount": r"\d+\s*(-\s*\d+)?\s*(名|个|人|项)|[一二三四五六七八九十两]+(个|项|名|次)",
+    "qpeople": r"(\d+|[一二三四五六七八九十两]+)\s*(人|名|位)(?![单次])",
     "qscore": r"\d+\s*分(?!之)",
     "qweb": r"www\.|https?://|官网",
     "qstandard": r"[A-Z]+/[A-Z]+\s*\d+[-—]\d{4}|《[^》]{2,30}(标准|规范|规程|准则|导则)》",
@@ -71,6 +74,8 @@ _PASSAGE_CUES = {k: re.compile(v) for k, v in PASSAGE_CUES.items()}
 WORD_WEIGHT = 2
 SUBWORD_WEIGHT = 1
 _RUN = re.compile(r"[0-9a-z\u4e00-\u9fff]+")
+# The character before a 不/没 of an A-not-A question, or before the measure word of a count.
+_NOT_WORDS = re.compile(r"([\u4e00-\u9fff])(?=[不没]\1)|[几一两三四五六七八九十多](?=个)")
 
 
 @dataclass
@@ -236,6 +241,10 @@ def query_terms(question: str, vocab: set[str], data_dir: Path = DATA_DIR,
                     continue
                 if w in vocab and w not in lex.stopwords:
                     spans.append((base + i, base + j, w))
+    # 「有没有」「能不能」 only ask: their 没有/不能 deny nothing; the 个人 of 「几个人」 is a count, not a person.
+    # Neither is a word of the question.
+    grammar = {m.start() + 1 for m in _NOT_WORDS.finditer(q)}
+    spans = [(a, b, w) for a, b, w in spans if not (a in grammar and b - a == 2)]
     for a, b, w in spans:
         # A word inside a longer matched word (信得过 in 质量信得过班组) still counts, but less: one concept
         # must not outweigh the word that says what is asked about.

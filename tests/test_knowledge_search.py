@@ -170,3 +170,28 @@ def test_a_one_character_synonym_counts_only_where_it_stands_alone(kb):
     assert "667243108" in group.text
     source = kb.search("鲁班奖是从哪些项目里推荐的", k=1)[0]
     assert source.ref == "第二十二条"
+
+
+def test_a_consequence_counts_only_next_to_what_was_asked(kb):
+    # 第八条 also states a consequence (「予以淘汰」), but of failing the first check, not of missing the presentation.
+    for question in ("现场发布那天去不了，会怎么样", "现场发布我们来不了咋办"):
+        top = kb.search(question, k=1)[0]
+        assert top.ref == "附件1 第十条" and "视同放弃" in top.text, question
+
+
+def test_how_many_people_is_answered_by_a_head_count(kb):
+    # 「五个环节」 is a count too, but not of people.
+    top = kb.search("信得过班组的评审专家一组几个人", k=1)[0]
+    assert top.ref == "附件1 第十二条" and "组长1人" in top.text
+
+
+def test_asking_forms_and_counts_are_not_words_of_the_question(kb):
+    from knowledge.terms import query_terms
+
+    def words(question):
+        return query_terms(question, kb.index.vocab, kb.data_dir, kb.lexicon)[0]
+
+    assert "没有" not in words("广东的方案里有没有提到质量月")
+    assert "不能" not in words("能不能只按材料评")
+    assert "个人" not in words("评审专家一组几个人")
+    assert "没有" in words("没有参加发布的班组怎么算")  # a real 没有 still counts
