@@ -12,7 +12,8 @@ from knowledge.terms import bigrams, normalise
 
 STOP_CHARS = set("的了吗呢吧啊呀么是有在和与及或对给把被从到为就都也还又要会能我你他她它们这那哪啥谁什怎几多")
 # Questions that ask for an enumeration (「包括哪些」「有哪几种」「都有什么」) …
-LIST_QUESTION = re.compile(r"哪些|哪几|包括|包含|有什么|都有|几种|几类|几个方面|分几|几项|几个环节|内容")
+# 「从哪些项目里挑」 asks where from, not for a list.
+LIST_QUESTION = re.compile(r"(?<![从在])(哪些|哪几)|包括|包含|有什么|都有|几种|几类|几个方面|分几|几项|几个环节|内容")
 # … and passages that give one: numbered items, or a run of at least three 、-separated terms.
 LIST_PASSAGE = re.compile(r"(（[一二三四五六七八九十]+）|\n\s*\d+(\.\d+)*\s*[、.．]?\s*\S)|([^、，。；\n]{1,20}、){2,}")
 

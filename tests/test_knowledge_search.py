@@ -195,3 +195,14 @@ def test_asking_forms_and_counts_are_not_words_of_the_question(kb):
     assert "不能" not in words("能不能只按材料评")
     assert "个人" not in words("评审专家一组几个人")
     assert "没有" in words("没有参加发布的班组怎么算")  # a real 没有 still counts
+
+
+def test_where_from_is_not_a_request_for_a_list(kb):
+    # 「在哪些项目中挑」 asks for the pool the nominations come from, not for an enumeration like 第三条 or 第十五条.
+    top = kb.search("化工协会推鲁班奖在哪些项目中挑", k=1)[0]
+    assert top.ref == "第二十二条" and "择优推荐参评" in top.text
+
+
+def test_a_missed_step_asks_for_its_consequence(kb):
+    top = kb.search("班组发布会不去会怎么样", k=1)[0]
+    assert top.ref == "附件1 第十条" and "视同放弃" in top.text
