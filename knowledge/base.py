@@ -143,6 +143,7 @@ class KnowledgeBase:
         self.passages = {p.id: p for p in passages}
         self.field_cache = {}
         self.avg_lengths = ranking.average_lengths(passages)
+        self.quoted = ranking.quoted_names(passages)
         self.lexicon = load_lexicon(self.data_dir)
         self._checked = time.monotonic()
 

@@ -47,6 +47,10 @@ INTERPRET_CLAUSE = re.compile(r"本(办法|方案|规定|细则)由.{2,30}负责
 TOTAL_BOOST = 1.3  # a question asking how many in all, and the last chunk of a numbered list
 TEMPLATE_PENALTY = 0.6  # a blank form, unless the question is about the form
 GRAM_WEIGHT = 1.0  # a two-character piece no word covers: counts like a word inside a longer word
+NAME_BOOST = 1.3  # the question says a name the passage puts in quotation marks (「丹河杯」, “丹河”杯)
+# Not an abbreviation being defined (「以下简称“班组”」): that names a common word, not a thing.
+QUOTED = re.compile(r"(?<!简称)(?<!称为)[“\"]([^”\"，。；、\s]{2,8})[”\"]")
+PLACE_PENALTY = 0.6  # the question names a place (knowledge/data/places.txt) that neither passage nor title names
 CONFIDENT_COVERAGE = 0.55  # share of the question's meaningful characters the best passage must account for
 
 
@@ -154,6 +158,15 @@ def cue_near_terms(kb, pid: int, cue: str, terms) -> bool:
     return any(w in sent for sent in stating for w in words)
 
 
+def quoted_names(passages) -> dict[str, set[int]]:
+    """Names a passage sets in quotation marks (“丹河”杯, “质量月”), with the passages that name them."""
+    names: dict[str, set[int]] = {}
+    for p in passages:
+        for m in QUOTED.finditer(p.text):
+            names.setdefault(normalise(m.group(1)), set()).add(p.id)
+    return names
+
+
 def average_lengths(passages) -> dict[str, float]:
     """Mean token count per field, for BM25F's length normalisation."""
     n = max(1, len(passages))
@@ -225,6 +238,8 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
     asks_interpret = "解释" in q
     asks_form = signals.asks_for_form(q)
     asks_may = bool(MAY_APPLY.search(q))
+    names = [name for name in kb.quoted if name in q]
+    places = [place for place in kb.lexicon.places if place in q]
     out = []
     for n, (pid, score) in enumerate(hits):
         p = kb.passages[pid]
@@ -256,6 +271,11 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
                 score *= TEMPLATE_PENALTY  # 「改建的能申请吗」: a blank form never says who may apply
         if wants_total and signals.ends_list(kb, pid):
             score *= TOTAL_BOOST  # 「一共多少家」: the list's last rows carry the highest number
+        if places and not any(place in _fields(kb, pid)["text"] or place in kb.titles.get(p.doc_id, "")
+                              for place in places):
+            score *= PLACE_PENALTY  # 「我们是山东的，找哪个协会」: the article without 山东 is about someone else
+        if any(pid in kb.quoted[name] for name in names):
+            score *= NAME_BOOST
         if named and p.doc_id in named and len(named) < len(kb.titles):
             score *= DOC_BOOST  # the question names the document's topic (「班组」「泽州」「创优」)
         out.append((pid, score))

@@ -27,7 +27,9 @@ QUERY_CUES = {
     "qcontact": r"电话|联系|找谁|问谁|咨询谁|qq|热线|手机|群(?![众体落])",
     "qemail": r"邮箱|邮件|email|e-mail|发到哪|发送到",
     "qbody": r"(?<![找问给])谁|哪个(部门|单位|协会|机构|组织)|哪家|什么(部门|单位|机构)|由谁",
-    "qpercent": r"比例|百分之|占比|多少%|百分比|名额|不超过多少|几成|多少成|比重",
+    # 「每年拿多少出来培育」「多少要做成精品」: how many of a set, which a share answers.
+    "qpercent": r"比例|百分之|占比|多少%|百分比|名额|不超过多少|几成|多少成|比重|多少(要|得|拿|出来|纳入)|拿多少(?!钱)|"
+                r"至少多少(?!钱)",
     "qcount": r"几名|几人|多少人|几位|多少名|几次|几回|几趟|几个人|几个专家|多少家|几关|几道关|几步|几个环节|几个步骤",
     # How many people: answered by a head count (「组长1人」「3名专家」), not by 「五个环节」.
     "qpeople": r"几个?人|多少个?人|几位|几名|多少名|人数|(几个|多少个?)(专家|评委|成员|组员|委员|人员)",
@@ -88,6 +90,7 @@ class Lexicon:
     groups: list[list[str]] = field(default_factory=list)  # equivalent words; the first is canonical
     directed: list[tuple[list[str], list[str]]] = field(default_factory=list)  # colloquial → document words
     stopwords: frozenset[str] = frozenset()
+    places: tuple[str, ...] = ()  # place names: a question naming one wants a passage that names it
     fingerprint: str = ""
 
     def members(self, word: str) -> list[str]:
@@ -122,11 +125,12 @@ def _split(line: str) -> list[str]:
     return [normalise(w) for w in re.split(r"[\s,，、]+", line) if w]
 
 
-FILES = ("dictionary.txt", "synonyms.txt", "stopwords.txt")
+TOKEN_FILES = ("dictionary.txt", "synonyms.txt", "stopwords.txt")  # what the index words depend on
+FILES = (*TOKEN_FILES, "places.txt")
 
 
 def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
-    """Read dictionary.txt, synonyms.txt and stopwords.txt from the data directory (re-read when edited)."""
+    """Read the word lists (dictionary, synonyms, stopwords, places) from the data directory, again when edited."""
     stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None
                   for p in (Path(data_dir) / name for name in FILES))
     return _load_lexicon(Path(data_dir), stamp)
@@ -136,7 +140,7 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
 def _load_lexicon(data_dir: Path, stamp: tuple) -> Lexicon:
     digest = hashlib.sha1(TOKENIZER_VERSION.encode())
     lex = Lexicon()
-    for name in FILES:
+    for name in TOKEN_FILES:
         path = data_dir / name
         if path.exists():
             digest.update(path.read_bytes())
@@ -148,6 +152,7 @@ def _load_lexicon(data_dir: Path, stamp: tuple) -> Lexicon:
         else:
             lex.groups.append(_split(line))
     lex.stopwords = frozenset(w for ln in _entries(data_dir / "stopwords.txt") for w in _split(ln))
+    lex.places = tuple(dict.fromkeys(w for ln in _entries(data_dir / "places.txt") for w in _split(ln)))
     lex.fingerprint = digest.hexdigest()
     return lex
 

@@ -206,3 +206,22 @@ def test_where_from_is_not_a_request_for_a_list(kb):
 def test_a_missed_step_asks_for_its_consequence(kb):
     top = kb.search("班组发布会不去会怎么样", k=1)[0]
     assert top.ref == "附件1 第十条" and "视同放弃" in top.text
+
+
+def test_a_place_in_the_question_wants_a_passage_that_names_it(kb):
+    # The statistics table and the procedure say 推荐 and 协会 too, but only the list of units names the province.
+    for question, unit in (("山东的企业报信得过班组归哪个协会", "山东省建筑业协会"),
+                           ("我们在深圳，信得过班组哪个协会推荐", "深圳建筑业协会")):
+        top = kb.search(question, k=1)[0]
+        assert top.ref == "附件2" and unit in "".join(top.text.split()), question
+
+
+def test_a_name_the_document_quotes_finds_its_article(kb):
+    # “丹河”杯 is named once; 「评一回」 alone would pick the articles about yearly activities.
+    top = kb.search("丹河杯多长时间评一回，谁组织", k=1)[0]
+    assert top.ref == "六、（一）2." and "丹河" in top.text
+
+
+def test_how_many_of_a_set_is_answered_by_a_share(kb):
+    top = kb.search("县政府投资的项目每年拿多少出来培育精品", k=1)[0]
+    assert "不低于10%" in top.text
