@@ -99,6 +99,26 @@ class Lexicon:
             self._members = {g[0]: g[1:] for g in self.groups}
         return self._members.get(word, [])
 
+    def rules_in(self, q: str) -> tuple[list[int], list[int], set[str]]:
+        """The synonym groups and one-way rules one of whose words occurs in ``q``, in file order, and those words."""
+        # One pass over the question's substrings instead of a substring test per word of every rule.
+        if not hasattr(self, "_triggers"):
+            groups_of: dict[str, list[int]] = {}
+            rules_of: dict[str, list[int]] = {}
+            for i, group in enumerate(self.groups):
+                for w in group:
+                    groups_of.setdefault(w, []).append(i)
+            for i, (left, _right) in enumerate(self.directed):
+                for w in left:
+                    rules_of.setdefault(w, []).append(i)
+            self._triggers = (groups_of, rules_of, max(map(len, [*groups_of, *rules_of]), default=0))
+        groups_of, rules_of, longest = self._triggers
+        found = {q[i:j] for i in range(len(q)) for j in range(i + 1, min(len(q), i + longest) + 1)
+                 if q[i:j] in groups_of or q[i:j] in rules_of}
+        groups = sorted({i for w in found for i in groups_of.get(w, ())})
+        rules = sorted({i for w in found for i in rules_of.get(w, ())})
+        return groups, rules, found
+
     def all_words(self) -> set[str]:
         """Every word the tokenizer must keep whole."""
         out = set(self.words)
@@ -264,18 +284,20 @@ def query_terms(question: str, vocab: set[str], data_dir: Path = DATA_DIR,
         if b - a > 1:
             inside[a:b] = [True] * (b - a)
 
-    def asked(w: str) -> bool:
-        if len(w) > 1:
-            return w in q
-        return any(not inside[m.start()] for m in re.finditer(re.escape(w), q))
+    groups, rules, found = lex.rules_in(q)
 
-    for group in lex.groups:
+    def asked(w: str) -> bool:
+        if w not in found:
+            return False
+        return len(w) > 1 or any(not inside[m.start()] for m in re.finditer(re.escape(w), q))
+
+    for group in (lex.groups[i] for i in groups):
         if any(asked(w) for w in group) and group[0] in vocab:
             weight = max([terms.pop(w) for w in group[1:] if w in terms] + [terms[group[0]], WORD_WEIGHT])
             # The canonical word stands for the whole group (the index adds it wherever a member stands), so the
             # literal member is not counted a second time.
             terms[group[0]] = weight
-    for left, right in lex.directed:
+    for left, right in (lex.directed[i] for i in rules):
         if any(asked(w) for w in left):
             for w in right:
                 if w in vocab and w not in terms:
