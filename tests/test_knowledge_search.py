@@ -225,3 +225,10 @@ def test_a_name_the_document_quotes_finds_its_article(kb):
 def test_how_many_of_a_set_is_answered_by_a_share(kb):
     top = kb.search("县政府投资的项目每年拿多少出来培育精品", k=1)[0]
     assert "不低于10%" in top.text
+
+
+def test_from_when_to_when_is_answered_by_a_range(kb):
+    # 四、 names 网上报名 and a deadline (「5月30日前」), but only 二、 gives the window.
+    for question in ("班组评比网上报名窗口开多久", "班组评选网上报名开几天"):
+        top = kb.search(question, k=1)[0]
+        assert top.ref == "二、" and "5月1日至30日" in "".join(top.text.split()), question
