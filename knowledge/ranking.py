@@ -13,8 +13,8 @@ from knowledge.terms import STATED_AMOUNT as AMOUNT_STATED
 log = logging.getLogger(__name__)
 
 CANDIDATES = 40
-STRICT_CUES = ("qamount", "qdate", "qcontact", "qemail", "qpercent", "qcount", "qpeople", "qperiod", "qscore", "qweb",
-               "qstandard", "qlevel", "qbody", "qdef", "qnumber", "qto", "qresult")
+STRICT_CUES = ("qamount", "qdate", "qcontact", "qemail", "qpercent", "qcount", "qpeople", "qperiod", "qscore",
+               "qshare", "qweb", "qstandard", "qlevel", "qbody", "qdef", "qnumber", "qto", "qresult")
 CUE_PENALTY = 0.7
 HARD_CUES = ("qemail",)  # unambiguous: 「电话」 may mean a phone consultation, 「系统」 a system
 # Whether one may apply or take part: answered by a rule, never by the blank form that lists the same words.

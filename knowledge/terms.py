@@ -13,7 +13,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-TOKENIZER_VERSION = "27"  # bump when index_tokens changes, so stored tokens are rebuilt
+TOKENIZER_VERSION = "28"  # bump when index_tokens changes, so stored tokens are rebuilt
 
 # A stated amount (「投了4个亿」「合同额五千万」): the question asks for the threshold it is measured against.
 STATED_AMOUNT = r"[\d一二三四五六七八九十两几]+\s*个?\s*(亿|千万|百万|万)"
@@ -35,7 +35,9 @@ QUERY_CUES = {
     "qperiod": r"几号(开|开始)?到几号|几号开到|从几号|从哪天|开多久|开几天|哪几天|窗口|起止|到几号|几月到几月|哪几个月",
     # How many people: answered by a head count (「组长1人」「3名专家」), not by 「五个环节」.
     "qpeople": r"几个?人|多少个?人|几位|几名|多少名|人数|(几个|多少个?)(专家|评委|成员|组员|委员|人员)",
-    "qscore": r"几分|多少分|满分|分值|打分|加分|扣分|得分|分数",
+    "qscore": r"几分|多少分|满分|分值|打分|加分|扣分|得分|分数|总分",
+    # 「各占多少」: a share of a whole, given as points (「占 80 分」) or as a percentage.
+    "qshare": r"占多少|各占|占几|占了多少|占比多少|占多大",
     "qweb": r"网站|网址|官网|哪个网|链接|系统",
     "qstandard": r"标准|规范|规程|准则|依据",
     "qlevel": r"等级|级别|档次|分级|评级|[几哪][一二三四五六几]?个?[级档等](?!工程)|最[高低好优差]那?一?[档级等]|合格|优良",
@@ -65,6 +67,7 @@ PASSAGE_CUES = {
     "qpeople": r"(\d+|[一二三四五六七八九十两]+)\s*(人|名|位)(?![单次])",
     "qperiod": r"\d{1,2}\s*月(\s*\d{1,2}\s*日)?\s*(至|到|—|-|~|－)\s*(\d{1,2}\s*月)?\s*\d{1,2}\s*[日月]",
     "qscore": r"\d+\s*分(?!之)",
+    "qshare": r"占\s*\d+(\.\d+)?\s*(分|%)|\d+(\.\d+)?\s*%",
     "qweb": r"www\.|https?://|官网",
     "qstandard": r"[A-Z]+/[A-Z]+\s*\d+[-—]\d{4}|《[^》]{2,30}(标准|规范|规程|准则|导则)》",
     "qlevel": r"[\u4e00-\u9fff]{1,4}级[、，和及][\u4e00-\u9fff]{1,4}级|(领先|先进)、|"

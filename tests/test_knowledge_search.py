@@ -232,3 +232,10 @@ def test_from_when_to_when_is_answered_by_a_range(kb):
     for question in ("班组评比网上报名窗口开多久", "班组评选网上报名开几天"):
         top = kb.search(question, k=1)[0]
         assert top.ref == "二、" and "5月1日至30日" in "".join(top.text.split()), question
+
+
+def test_what_share_of_the_total_is_answered_by_the_points(kb):
+    # 「占多少」 asks for a part of a whole, which 第九条 gives in points (「申报材料审核占 80 分」).
+    for question in ("总分里书面那块占多少", "书面那块占多少，上台讲又占多少"):
+        top = kb.search(question, k=1)[0]
+        assert top.ref == "附件1 第九条" and "80" in top.text, question
