@@ -17,11 +17,16 @@ STRICT_CUES = ("qamount", "qdate", "qcontact", "qemail", "qpercent", "qcount", "
                "qshare", "qweb", "qstandard", "qlevel", "qbody", "qdef", "qnumber", "qto", "qresult")
 CUE_PENALTY = 0.7
 HARD_CUES = ("qemail",)  # unambiguous: 「电话」 may mean a phone consultation, 「系统」 a system
+# Where to reach someone: a contact block lists names and numbers, which no question word needs to stand next to.
+ADDRESS_CUES = ("qcontact", "qemail", "qweb")
+# Someone named by surname and title (「黄老师」「王主任」), as people ask for a contact person.
+PERSON = re.compile(r"([\u4e00-\u9fff])(?:老师|经理|主任|处长|部长|秘书长|女士|先生)")
 # Whether one may apply or take part: answered by a rule, never by the blank form that lists the same words.
 MAY_APPLY = re.compile(r"[能可]不?[能以]?(申请|申报|报|参加|参评|评|搞)|够(不够)?(条件|格|资格)|符合(条件|要求)|有资格")
 STATED_AMOUNT = re.compile(AMOUNT_STATED + "(?!一)")  # 「万一」 states nothing
 # Asking whom to contact, which a passage without a phone number or group number cannot answer.
-CONTACT_ASK = re.compile(r"找谁问|问谁|联系谁|找谁咨询|联系方式|联系人|联系电话|咨询电话|qq|交流群|微信群|群号|加群|"
+CONTACT_ASK = re.compile(r"找谁问|问谁|联系谁|找谁咨询|联系方式|联系人|联系电话|咨询电话|座机|电话号码|电话多少|打过去|qq|"
+                         r"交流群|微信群|群号|加群|"
                          r"(有没有|什么|哪个|啥)群|群[能可]加", re.I)
 HARD_CUE_PENALTY = 0.6
 RERANK_DEPTH = 12
@@ -240,13 +245,14 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
     asks_may = bool(MAY_APPLY.search(q))
     names = [name for name in kb.quoted if name in q]
     places = [place for place in kb.lexicon.places if place in q]
+    surnames = [m.group(1) for m in PERSON.finditer(q)]
     out = []
     for n, (pid, score) in enumerate(hits):
         p = kb.passages[pid]
         # The index's bm25 only chose the candidates; BM25F over the fields with the question's weights decides.
         have = p.cues.split()
         if n < RERANK_DEPTH and strict:
-            have = [c for c in have if c not in strict or cue_near_terms(kb, pid, c, terms)]
+            have = [c for c in have if c not in strict or c in ADDRESS_CUES or cue_near_terms(kb, pid, c, terms)]
         score = bm25f(kb, pid, terms, idf) + CUE_WEIGHT * sum(min(2, have.count(c)) for c in strict) / 2
         missing = sum(1 for c in strict if _lacks(have, c))
         score *= CUE_PENALTY ** missing
@@ -274,6 +280,9 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
         if places and not any(place in _fields(kb, pid)["text"] or place in kb.titles.get(p.doc_id, "")
                               for place in places):
             score *= PLACE_PENALTY  # 「我们是山东的，找哪个协会」: the article without 山东 is about someone else
+        if surnames and "qcontact" in have and any(re.search(sn + r"\s?[\u4e00-\u9fff]{1,2}\s*[\d(（]", p.text)
+                                                   for sn in surnames):
+            score *= NAME_BOOST  # 「黄老师的电话」: the contact block lists 黄新宇 with a number
         if any(pid in kb.quoted[name] for name in names):
             score *= NAME_BOOST
         if named and p.doc_id in named and len(named) < len(kb.titles):

@@ -13,7 +13,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-TOKENIZER_VERSION = "28"  # bump when index_tokens changes, so stored tokens are rebuilt
+TOKENIZER_VERSION = "29"  # bump when index_tokens changes, so stored tokens are rebuilt
 
 # A stated amount (「投了4个亿」「合同额五千万」): the question asks for the threshold it is measured against.
 STATED_AMOUNT = r"[\d一二三四五六七八九十两几]+\s*个?\s*(亿|千万|百万|万)"
@@ -24,7 +24,7 @@ QUERY_CUES = {
                r"(投资|合同|造价|规模|资金|预算)[^，。？?]{0,4}(多少|几个亿|多大)|多大的?(规模|项目|投资|合同)|"
                + STATED_AMOUNT,
     "qdate": r"什么时候|啥时候|啥时|何时|几月|几号|哪天|哪一天|哪几天|哪些天|日期|时间|截止|期限|多久|哪年|哪一年|施行|生效|最晚|最迟|截至",
-    "qcontact": r"电话|联系|找谁|问谁|咨询谁|qq|热线|手机|群(?![众体落])",
+    "qcontact": r"电话|座机|联系|找谁|问谁|咨询谁|qq|热线|手机|群(?![众体落])",
     "qemail": r"邮箱|邮件|email|e-mail|发到哪|发送到",
     "qbody": r"(?<![找问给])谁|哪个(部门|单位|协会|机构|组织)|哪家|什么(部门|单位|机构)|由谁",
     # 「每年拿多少出来培育」「多少要做成精品」: how many of a set, which a share answers.
@@ -58,7 +58,7 @@ PASSAGE_CUES = {
     # Only real numbers and addresses: a form's empty 「联系人：  电话：」 answers nothing.
     "qcontact": r"\d{3,4}-\d{7,8}|(?<!\d)1\d{10}(?!\d)|QQ\s*群?\s*[：:]?\s*\d{5,}",
     "qemail": r"[\w.-]+@[\w-]+\.[\w.]+",
-    "qbody": r"由[^，。；]{1,30}(负责|承担|组织|牵头|审定|解释|实施|推荐|制定|制订|确定|认定|评定)|责任单位|"
+    "qbody": r"由[^，。；]{1,30}(负责|承担|组织|牵头|审定|解释|实施|推荐|制定|制订|确定|认定|评定|签订|签署)|责任单位|"
              r"(秘书处|管理局|协会|部门|政府)[^，。；]{0,12}(负责|组织|牵头|审定|解释|实施)|"
              # A list of organisations, as the recommending units are: three names in a row.
              r"(?:[\u4e00-\u9fff（）()]{2,20}(?:协会|公司|集团|委员会)[\s、，,;；\d.]*){3}",

@@ -239,3 +239,13 @@ def test_what_share_of_the_total_is_answered_by_the_points(kb):
     for question in ("总分里书面那块占多少", "书面那块占多少，上台讲又占多少"):
         top = kb.search(question, k=1)[0]
         assert top.ref == "附件1 第九条" and "80" in top.text, question
+
+
+def test_who_signs_is_answered_by_the_article_naming_the_parties(kb):
+    top = kb.search("找协会做创优咨询要跟谁签东西", k=1)[0]
+    assert top.ref == "第十三条" and "由协会与委托单位签订咨询协议" in top.text
+
+
+def test_a_contact_asked_for_by_surname_finds_the_number(kb):
+    top = kb.search("黄老师座机多少", k=1)[0]
+    assert top.ref == "五、" and "黄新宇 010-63253408" in top.text
