@@ -13,7 +13,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-TOKENIZER_VERSION = "29"  # bump when index_tokens changes, so stored tokens are rebuilt
+TOKENIZER_VERSION = "30"  # bump when index_tokens changes, so stored tokens are rebuilt
 
 # A stated amount (「投了4个亿」「合同额五千万」): the question asks for the threshold it is measured against.
 STATED_AMOUNT = r"[\d一二三四五六七八九十两几]+\s*个?\s*(亿|千万|百万|万)"
@@ -70,7 +70,7 @@ PASSAGE_CUES = {
     "qshare": r"占\s*\d+(\.\d+)?\s*(分|%)|\d+(\.\d+)?\s*%",
     "qweb": r"www\.|https?://|官网",
     "qstandard": r"[A-Z]+/[A-Z]+\s*\d+[-—]\d{4}|《[^》]{2,30}(标准|规范|规程|准则|导则)》",
-    "qlevel": r"[\u4e00-\u9fff]{1,4}级[、，和及][\u4e00-\u9fff]{1,4}级|(领先|先进)、|"
+    "qlevel": r"[\u4e00-\u9fff]{1,4}级[、，和及][\u4e00-\u9fff]{1,4}级|(领先|先进)、|[高中初]级(专家|职称|工程师)|"
               # A quality grade set as a requirement: 「质量要求标准为优良」「质量目标达到合格」.
               r"质量[^，。；]{0,8}(为|达到|评为)(优良|合格|优质)",
     "qdef": r"是指|是以|所指|界定为|定义为",

@@ -249,3 +249,9 @@ def test_who_signs_is_answered_by_the_article_naming_the_parties(kb):
 def test_a_contact_asked_for_by_surname_finds_the_number(kb):
     top = kb.search("黄老师座机多少", k=1)[0]
     assert top.ref == "五、" and "黄新宇 010-63253408" in top.text
+
+
+def test_a_rank_of_expert_answers_which_level(kb):
+    for question in ("全过程咨询专家要什么级别", "咨询专家得是哪一级的专家"):
+        top = kb.search(question, k=1)[0]
+        assert top.ref == "第十八条" and "高级专家" in top.text, question
