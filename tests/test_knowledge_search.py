@@ -255,3 +255,10 @@ def test_a_rank_of_expert_answers_which_level(kb):
     for question in ("全过程咨询专家要什么级别", "咨询专家得是哪一级的专家"):
         top = kb.search(question, k=1)[0]
         assert top.ref == "第十八条" and "高级专家" in top.text, question
+
+
+def test_the_quality_grade_buried_in_another_section_is_among_the_sources(kb):
+    # 「精品工程的质量要求标准为优良」 closes the tendering section 四、（四）: a question about the grade must still
+    # show it among the three sources.
+    for question in ("精品工程质量要达到什么等级", "泽州精品工程质量得是啥档次"):
+        assert any("质量要求标准为优良" in s.text for s in kb.search(question, k=3)), question
