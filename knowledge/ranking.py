@@ -252,7 +252,9 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
         # The index's bm25 only chose the candidates; BM25F over the fields with the question's weights decides.
         have = p.cues.split()
         if n < RERANK_DEPTH and strict:
-            have = [c for c in have if c not in strict or c in ADDRESS_CUES or cue_near_terms(kb, pid, c, terms)]
+            astray = {c for c in set(have).intersection(strict)
+                      if c not in ADDRESS_CUES and not cue_near_terms(kb, pid, c, terms)}
+            have = [c for c in have if c not in astray]
         score = bm25f(kb, pid, terms, idf) + CUE_WEIGHT * sum(min(2, have.count(c)) for c in strict) / 2
         missing = sum(1 for c in strict if _lacks(have, c))
         score *= CUE_PENALTY ** missing
