@@ -107,6 +107,9 @@ def char_coverage(kb, question: str, pid: int) -> float:
             for member in asked:
                 for m in re.finditer(re.escape(member), q):
                     mark(m.start(), m.end(), covered)
+    for m in PERSON.finditer(q):
+        if lists_person(p.text, m.group(1)):
+            mark(m.start(), m.end(), covered)  # 「黄老师」 is 黄新宇 of the contact list
     have = set(p.cues.split())
     for cue, rx in QUERY_CUE_RX.items():
         if cue in have:
@@ -148,6 +151,11 @@ def best_sentence(kb, pid: int, weights: dict[str, float], strict: list[str]) ->
         missing = sum(1 for c in strict if not CUE_RX[c].search(sent)) if strict else 0
         best = max(best, got / total * (SENTENCE_CUE_PENALTY ** missing))
     return best
+
+
+def lists_person(text: str, surname: str) -> bool:
+    """The text lists someone of that surname with a number (「黄新宇 010-63253408」)."""
+    return re.search(re.escape(surname) + r"\s?[\u4e00-\u9fff]{1,2}\s*[\d(（]", text) is not None
 
 
 def cue_near_terms(kb, pid: int, cue: str, terms) -> bool:
@@ -282,8 +290,7 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
         if places and not any(place in _fields(kb, pid)["text"] or place in kb.titles.get(p.doc_id, "")
                               for place in places):
             score *= PLACE_PENALTY  # 「我们是山东的，找哪个协会」: the article without 山东 is about someone else
-        if surnames and "qcontact" in have and any(re.search(sn + r"\s?[\u4e00-\u9fff]{1,2}\s*[\d(（]", p.text)
-                                                   for sn in surnames):
+        if surnames and "qcontact" in have and any(lists_person(p.text, sn) for sn in surnames):
             score *= NAME_BOOST  # 「黄老师的电话」: the contact block lists 黄新宇 with a number
         if any(pid in kb.quoted[name] for name in names):
             score *= NAME_BOOST
