@@ -13,7 +13,7 @@ from knowledge.terms import STATED_AMOUNT as AMOUNT_STATED
 log = logging.getLogger(__name__)
 
 CANDIDATES = 40
-STRICT_CUES = ("qamount", "qdate", "qcontact", "qemail", "qpercent", "qcount", "qpeople", "qperiod", "qscore",
+STRICT_CUES = ("qamount", "qdate", "qcontact", "qemail", "qpercent", "qcount", "qpeople", "qperiod", "qfreq", "qscore",
                "qshare", "qweb", "qstandard", "qlevel", "qbody", "qdef", "qnumber", "qto", "qresult")
 CUE_PENALTY = 0.7
 HARD_CUES = ("qemail",)  # unambiguous: 「电话」 may mean a phone consultation, 「系统」 a system
@@ -55,6 +55,7 @@ GRAM_WEIGHT = 1.0  # a two-character piece no word covers: counts like a word in
 NAME_BOOST = 1.3  # the question says a name the passage puts in quotation marks (「丹河杯」, “丹河”杯)
 # Not an abbreviation being defined (「以下简称“班组”」): that names a common word, not a thing.
 QUOTED = re.compile(r"(?<!简称)(?<!称为)[“\"]([^”\"，。；、\s]{2,8})[”\"]")
+QUOTE_MARKS = re.compile(r"[“”‘’\"']")
 PLACE_PENALTY = 0.6  # the question names a place (knowledge/data/places.txt) that neither passage nor title names
 CONFIDENT_COVERAGE = 0.55  # share of the question's meaningful characters the best passage must account for
 
@@ -82,7 +83,8 @@ def char_coverage(kb, question: str, pid: int) -> float:
     """
     lex = kb.lexicon
     p = kb.passages[pid]
-    q, text, words = normalise(question), normalise(p.text), passage_words(p)
+    # A name the text quotes (“丹河”杯) is the asker's 丹河杯.
+    q, text, words = normalise(question), QUOTE_MARKS.sub("", normalise(p.text)), passage_words(p)
     content = [bool(re.match(r"[0-9a-z\u4e00-\u9fff]", ch)) and ch not in STOP_CHARS for ch in q]
     covered = [False] * len(q)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-TOKENIZER_VERSION = "30"  # bump when index_tokens changes, so stored tokens are rebuilt
+TOKENIZER_VERSION = "31"  # bump when index_tokens changes, so stored tokens are rebuilt
 
 # A stated amount (「投了4个亿」「合同额五千万」): the question asks for the threshold it is measured against.
 STATED_AMOUNT = r"[\d一二三四五六七八九十两几]+\s*个?\s*(亿|千万|百万|万)"
@@ -31,6 +31,9 @@ QUERY_CUES = {
     "qpercent": r"比例|百分之|占比|多少%|百分比|名额|不超过多少|几成|多少成|比重|多少(要|得|拿|出来|纳入)|拿多少(?!钱)|"
                 r"至少多少(?!钱)",
     "qcount": r"几名|几人|多少人|几位|多少名|几次|几回|几趟|几个人|几个专家|多少家|几关|几道关|几步|几个环节|几个步骤",
+    # How often: answered by a period (「每年」「每月」「不定期」), not by a date.
+    "qfreq": r"多久.{0,4}[一几][次回]|多长时间.{0,4}[一几][次回]|几年一次|一年几次|一年一次|[评报搞办开]几[回次]|"
+             r"隔多久|多久[评报搞办开组]|定期吗|每年都",
     # From when to when: answered by a range (「5月1日至30日」「6月至8月」), not by a single deadline.
     "qperiod": r"几号(开|开始)?到几号|几号开到|从几号|从哪天|开多久|开几天|哪几天|窗口|起止|到几号|几月到几月|哪几个月",
     # How many people: answered by a head count (「组长1人」「3名专家」), not by 「五个环节」.
@@ -65,6 +68,7 @@ PASSAGE_CUES = {
     "qpercent": r"\d+(\.\d+)?\s*%|百分之|比例",
     "qcount": r"\d+\s*(-\s*\d+)?\s*(名|个|人|项)|[一二三四五六七八九十两]+(个|项|名|次)",
     "qpeople": r"(\d+|[一二三四五六七八九十两]+)\s*(人|名|位)(?![单次])",
+    "qfreq": r"每(年|月|季度|半年|周|两年)|一年一次|定期|不定期|常态化",
     "qperiod": r"\d{1,2}\s*月(\s*\d{1,2}\s*日)?\s*(至|到|—|-|~|－)\s*(\d{1,2}\s*月)?\s*\d{1,2}\s*[日月]",
     "qscore": r"\d+\s*分(?!之)",
     "qshare": r"占\s*\d+(\.\d+)?\s*(分|%)|\d+(\.\d+)?\s*%",

@@ -218,8 +218,9 @@ def test_a_place_in_the_question_wants_a_passage_that_names_it(kb):
 
 def test_a_name_the_document_quotes_finds_its_article(kb):
     # “丹河”杯 is named once; 「评一回」 alone would pick the articles about yearly activities.
-    top = kb.search("丹河杯多长时间评一回，谁组织", k=1)[0]
-    assert top.ref == "六、（一）2." and "丹河" in top.text
+    sources, confident = kb.lookup("丹河杯多长时间评一回，谁组织", k=3)
+    assert sources[0].ref == "六、（一）2." and "丹河" in sources[0].text
+    assert confident  # 「丹河杯」 is the text's “丹河”杯, and 「多长时间评一回」 is answered by 「每年」
 
 
 def test_how_many_of_a_set_is_answered_by_a_share(kb):
