@@ -172,17 +172,21 @@ def test_a_one_character_synonym_counts_only_where_it_stands_alone(kb):
     assert source.ref == "第二十二条"
 
 
+def assert_top(kb, question, ref, fragment):
+    """The first source for the question is the article ``ref`` and contains ``fragment``."""
+    top = kb.search(question, k=1)[0]
+    assert top.ref == ref and fragment in "".join(top.text.split()), (question, top.ref)
+
+
 def test_a_consequence_counts_only_next_to_what_was_asked(kb):
     # 第八条 also states a consequence (「予以淘汰」), but of failing the first check, not of missing the presentation.
     for question in ("现场发布那天去不了，会怎么样", "现场发布我们来不了咋办"):
-        top = kb.search(question, k=1)[0]
-        assert top.ref == "附件1 第十条" and "视同放弃" in top.text, question
+        assert_top(kb, question, "附件1 第十条", "视同放弃")
 
 
 def test_how_many_people_is_answered_by_a_head_count(kb):
     # 「五个环节」 is a count too, but not of people.
-    top = kb.search("信得过班组的评审专家一组几个人", k=1)[0]
-    assert top.ref == "附件1 第十二条" and "组长1人" in top.text
+    assert_top(kb, "信得过班组的评审专家一组几个人", "附件1 第十二条", "组长1人")
 
 
 def test_asking_forms_and_counts_are_not_words_of_the_question(kb):
@@ -199,21 +203,18 @@ def test_asking_forms_and_counts_are_not_words_of_the_question(kb):
 
 def test_where_from_is_not_a_request_for_a_list(kb):
     # 「在哪些项目中挑」 asks for the pool the nominations come from, not for an enumeration like 第三条 or 第十五条.
-    top = kb.search("化工协会推鲁班奖在哪些项目中挑", k=1)[0]
-    assert top.ref == "第二十二条" and "择优推荐参评" in top.text
+    assert_top(kb, "化工协会推鲁班奖在哪些项目中挑", "第二十二条", "择优推荐参评")
 
 
 def test_a_missed_step_asks_for_its_consequence(kb):
-    top = kb.search("班组发布会不去会怎么样", k=1)[0]
-    assert top.ref == "附件1 第十条" and "视同放弃" in top.text
+    assert_top(kb, "班组发布会不去会怎么样", "附件1 第十条", "视同放弃")
 
 
 def test_a_place_in_the_question_wants_a_passage_that_names_it(kb):
     # The statistics table and the procedure say 推荐 and 协会 too, but only the list of units names the province.
     for question, unit in (("山东的企业报信得过班组归哪个协会", "山东省建筑业协会"),
                            ("我们在深圳，信得过班组哪个协会推荐", "深圳建筑业协会")):
-        top = kb.search(question, k=1)[0]
-        assert top.ref == "附件2" and unit in "".join(top.text.split()), question
+        assert_top(kb, question, "附件2", unit)
 
 
 def test_a_name_the_document_quotes_finds_its_article(kb):
@@ -231,20 +232,17 @@ def test_how_many_of_a_set_is_answered_by_a_share(kb):
 def test_from_when_to_when_is_answered_by_a_range(kb):
     # 四、 names 网上报名 and a deadline (「5月30日前」), but only 二、 gives the window.
     for question in ("班组评比网上报名窗口开多久", "班组评选网上报名开几天"):
-        top = kb.search(question, k=1)[0]
-        assert top.ref == "二、" and "5月1日至30日" in "".join(top.text.split()), question
+        assert_top(kb, question, "二、", "5月1日至30日")
 
 
 def test_what_share_of_the_total_is_answered_by_the_points(kb):
     # 「占多少」 asks for a part of a whole, which 第九条 gives in points (「申报材料审核占 80 分」).
     for question in ("总分里书面那块占多少", "书面那块占多少，上台讲又占多少"):
-        top = kb.search(question, k=1)[0]
-        assert top.ref == "附件1 第九条" and "80" in top.text, question
+        assert_top(kb, question, "附件1 第九条", "80")
 
 
 def test_who_signs_is_answered_by_the_article_naming_the_parties(kb):
-    top = kb.search("找协会做创优咨询要跟谁签东西", k=1)[0]
-    assert top.ref == "第十三条" and "由协会与委托单位签订咨询协议" in top.text
+    assert_top(kb, "找协会做创优咨询要跟谁签东西", "第十三条", "由协会与委托单位签订咨询协议")
 
 
 def test_a_contact_asked_for_by_surname_finds_the_number(kb):
@@ -255,8 +253,7 @@ def test_a_contact_asked_for_by_surname_finds_the_number(kb):
 
 def test_a_rank_of_expert_answers_which_level(kb):
     for question in ("全过程咨询专家要什么级别", "咨询专家得是哪一级的专家"):
-        top = kb.search(question, k=1)[0]
-        assert top.ref == "第十八条" and "高级专家" in top.text, question
+        assert_top(kb, question, "第十八条", "高级专家")
 
 
 def test_the_quality_grade_buried_in_another_section_is_among_the_sources(kb):
