@@ -253,7 +253,7 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
     asks_interpret = "解释" in q
     asks_form = signals.asks_for_form(q)
     asks_may = bool(MAY_APPLY.search(q))
-    names = [name for name in kb.quoted if name in q]
+    names = [name for name in kb.quoted if name in q or name in terms]  # said, or reached through a synonym
     places = [place for place in kb.lexicon.places if place in q]
     surnames = [m.group(1) for m in PERSON.finditer(q)]
     out = []

@@ -224,6 +224,12 @@ def test_a_name_the_document_quotes_finds_its_article(kb):
     assert confident  # 「丹河杯」 is the text's “丹河”杯, and 「多长时间评一回」 is answered by 「每年」
 
 
+def test_a_quoted_name_reached_through_a_synonym_counts_as_named(kb):
+    # 「专题月」「质量主题月」 are the everyday words for the “质量月” the Guangdong plan quotes.
+    for question in ("方案里说要搞的专题月是什么", "搞质量主题月的要求在哪"):
+        assert_top(kb, question, "二、（二）7.", "质量月")
+
+
 def test_how_many_of_a_set_is_answered_by_a_share(kb):
     top = kb.search("县政府投资的项目每年拿多少出来培育精品", k=1)[0]
     assert "不低于10%" in top.text
