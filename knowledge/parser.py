@@ -66,8 +66,11 @@ def _join(lines: list[str]) -> str:
     return "\n".join(line.replace("\t", " ").strip() for line in lines if line.strip())
 
 
+CONTENTS_REF = "附件目录"  # the citation of a list of attachments
+
+
 def _label(kind: str, num: str) -> str:
-    return {"attachment": f"附件{num}", "contents": "附件目录", "chapter": f"第{num}章", "article": f"第{num}条",
+    return {"attachment": f"附件{num}", "contents": CONTENTS_REF, "chapter": f"第{num}章", "article": f"第{num}条",
             "section": f"{num}、", "subsection": f"（{num}）", "heading": f"{num} ", "item": f"{num}."}[kind]
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from knowledge import signals
+from knowledge.parser import CONTENTS_REF
 from knowledge.terms import PASSAGE_CUES, QUERY_CUES, bigrams, measure_variants, normalise, query_terms
 from knowledge.terms import STATED_AMOUNT as AMOUNT_STATED
 
@@ -51,6 +52,7 @@ INTERPRET_PENALTY = 0.7  # the closing 「负责解释」 clause, unless the que
 INTERPRET_CLAUSE = re.compile(r"本(办法|方案|规定|细则)由.{2,30}负责解释")
 TOTAL_BOOST = 1.3  # a question asking how many in all, and the last chunk of a numbered list
 TEMPLATE_PENALTY = 0.6  # a blank form, unless the question is about the form
+DEFINITION_PENALTY = 0.8  # a definition, for a may-I-apply question
 GRAM_WEIGHT = 1.0  # a two-character piece no word covers: counts like a word inside a longer word
 NAME_BOOST = 1.3  # the question says a name the passage puts in quotation marks (「丹河杯」, “丹河”杯)
 # Not an abbreviation being defined (「以下简称“班组”」): that names a common word, not a thing.
@@ -283,10 +285,14 @@ def rerank(kb, question: str, hits: list[tuple[int, float]], terms, cues: list[s
             score *= LIST_BOOST
         if not asks_interpret and INTERPRET_CLAUSE.search(p.text):
             score *= INTERPRET_PENALTY  # 「本办法由……负责解释」 names the body but answers only who interprets
-        if not asks_form and signals.is_template(kb, pid):
-            score *= TEMPLATE_PENALTY  # 「化工优质工程投资额有什么要求」: the form names both words but sets no rule
+        if not asks_form and (signals.is_template(kb, pid) or p.ref == CONTENTS_REF):
+            # 「化工优质工程投资额有什么要求」: the form names both words but sets no rule; a list of attachments
+            # only names the titles.
+            score *= TEMPLATE_PENALTY
             if asks_may:
                 score *= TEMPLATE_PENALTY  # 「改建的能申请吗」: a blank form never says who may apply
+        if asks_may and "qdef" in have and "qdef" not in cues:
+            score *= DEFINITION_PENALTY  # 「出过事故还能报吗」 is answered by the conditions, not by what the term means
         if wants_total and signals.ends_list(kb, pid):
             score *= TOTAL_BOOST  # 「一共多少家」: the list's last rows carry the highest number
         if places and not any(place in _fields(kb, pid)["text"] or place in kb.titles.get(p.doc_id, "")

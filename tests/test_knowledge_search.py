@@ -267,3 +267,24 @@ def test_the_quality_grade_buried_in_another_section_is_among_the_sources(kb):
     # show it among the three sources.
     for question in ("精品工程质量要达到什么等级", "泽州精品工程质量得是啥档次"):
         assert any("质量要求标准为优良" in s.text for s in kb.search(question, k=3)), question
+
+
+def test_may_i_apply_is_answered_by_the_conditions_not_the_definition(kb):
+    # 第二条 defines the team; 第六条 sets the conditions, among them 「近三年无质量、安全、环保事故」.
+    for question in ("班组去年出过一回小事故，今年还能报信得过班组吗", "班组前年出过安全事故，还够条件报吗"):
+        assert_top(kb, question, "附件1 第六条", "近三年无质量、安全、环保事故")
+
+
+def test_a_phone_or_video_consultation_is_not_a_request_for_a_number(kb):
+    assert_top(kb, "全过程咨询可以打电话视频那种吗", "第十二条", "电话、视频或电子信函等远程咨询")
+
+
+def test_before_or_after_asks_when(kb):
+    # 「开工以后报还是竣工了再报」 asks when the form is due (第九条), not what the form looks like.
+    assert_top(kb, "申请表开工以后报还是竣工了再报", "第九条", "开工后及时填报")
+
+
+def test_a_list_of_attachments_is_not_an_answer_about_their_content(kb):
+    assert_top(kb, "班组活动管理办法当初定出来是要贯彻啥理念的", "附件1 第一条", "践行全面质量管理理念")
+    contents = kb.search("班组活动的通知附件有哪些", k=1)[0]
+    assert contents.ref == "附件目录"  # asked for the attachments themselves, the list is the answer
