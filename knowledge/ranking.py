@@ -134,6 +134,14 @@ def _sentences(text: str) -> list[str]:
     return sents + [a + b for a, b in zip(sents, sents[1:])]
 
 
+def passage_sentences(kb, pid: int) -> list[str]:
+    """The passage's sentences and neighbouring pairs, computed once per passage."""
+    fields = _fields(kb, pid)
+    if "sentences" not in fields:
+        fields["sentences"] = _sentences(kb.passages[pid].text)
+    return fields["sentences"]
+
+
 def best_sentence(kb, pid: int, weights: dict[str, float], strict: list[str]) -> float:
     """Share of the question's weight that one sentence of the passage covers (the answer is usually one sentence)."""
     total = sum(weights.values()) or 1.0
@@ -145,9 +153,7 @@ def best_sentence(kb, pid: int, weights: dict[str, float], strict: list[str]) ->
     if not forms:
         return 0.0
     best = 0.0
-    if "sentences" not in fields:
-        fields["sentences"] = _sentences(kb.passages[pid].text)
-    for sent in fields["sentences"]:
+    for sent in passage_sentences(kb, pid):
         got = 0.0
         for w, words in forms:
             if any(f in sent for f in words):
@@ -166,9 +172,7 @@ def cue_near_terms(kb, pid: int, cue: str, terms) -> bool:
     """Some sentence stating the asked-for kind of fact also holds a word of the question."""
     # 「去不了会怎样」 is not answered by an article whose only consequence (「予以淘汰」) concerns something else.
     fields = _fields(kb, pid)
-    if "sentences" not in fields:
-        fields["sentences"] = _sentences(kb.passages[pid].text)
-    stating = [sent for sent in fields["sentences"] if CUE_RX[cue].search(sent)]
+    stating = [sent for sent in passage_sentences(kb, pid) if CUE_RX[cue].search(sent)]
     if not stating:
         return True  # a fact spread over lines (a list of names) cannot be placed in one sentence
     words = [f for t in terms for f in (t, *kb.lexicon.members(t)) if f in fields["text"]]
