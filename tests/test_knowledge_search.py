@@ -288,3 +288,19 @@ def test_a_list_of_attachments_is_not_an_answer_about_their_content(kb):
     assert_top(kb, "班组活动管理办法当初定出来是要贯彻啥理念的", "附件1 第一条", "践行全面质量管理理念")
     contents = kb.search("班组活动的通知附件有哪些", k=1)[0]
     assert contents.ref == "附件目录"  # asked for the attachments themselves, the list is the answer
+
+
+def test_a_requirement_on_the_investment_asks_for_an_amount(kb):
+    # 「精品工程」 names the Zezhou plan too, but only 第八条 puts a figure on the investment (5亿元 for 精品工程).
+    for question in ("精品工程投资要求", "精品工程投资方面有啥要求"):
+        assert_top(kb, question, "第八条", "5亿元或合同额5000万元以上")
+
+
+def test_everyday_words_for_a_conflict_of_interest_and_shared_lodgings(kb):
+    assert_top(kb, "派来的咨询专家以前给我们公司当过技术顾问，可以换专家吗", "第二十一条", "不得有利害关系")
+    assert_top(kb, "泽州那边监理跟总包住同一个宿舍、在一个食堂吃饭行不行", "六、（二）2.", "同吃同住")
+
+
+def test_being_unable_to_attend_the_presentation_is_counted_as_withdrawing(kb):
+    for question in ("现场发布那几天我们人在外地回不来，会怎么样", "发布会我们没法去，会怎么处理"):
+        assert_top(kb, question, "附件1 第十条", "视同放弃")
