@@ -105,10 +105,18 @@ def char_coverage(kb, question: str, pid: int) -> float:
             if w in text or w in words:
                 mark(i, j, covered)
                 break
-    for group in lex.groups:
-        asked = [member for member in group if member in q]
-        if asked and (group[0] in words or any(len(m) > 1 and m in text for m in group)):
-            for member in asked:
+    groups, rules, said = lex.rules_in(q)
+    for i in groups:
+        group = lex.groups[i]
+        if group[0] in words or any(len(m) > 1 and m in text for m in group):
+            for member in said.intersection(group):
+                for m in re.finditer(re.escape(member), q):
+                    mark(m.start(), m.end(), covered)
+    # A one-way rule's words count where the passage has what they lead to: 「住一个宿舍」 is its 「同吃同住」.
+    for i in rules:
+        left, right = lex.directed[i]
+        if any(len(w) > 1 and (w in words or w in text) for w in right):
+            for member in said.intersection(left):
                 for m in re.finditer(re.escape(member), q):
                     mark(m.start(), m.end(), covered)
     for m in PERSON.finditer(q):

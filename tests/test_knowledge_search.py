@@ -304,3 +304,11 @@ def test_everyday_words_for_a_conflict_of_interest_and_shared_lodgings(kb):
 def test_being_unable_to_attend_the_presentation_is_counted_as_withdrawing(kb):
     for question in ("现场发布那几天我们人在外地回不来，会怎么样", "发布会我们没法去，会怎么处理"):
         assert_top(kb, question, "附件1 第十条", "视同放弃")
+
+
+def test_words_reached_by_a_one_way_rule_count_as_answered(kb):
+    # 「住一个宿舍」 reaches 「同吃同住」 only through a one-way rule; the article is quoted as the answer, not offered
+    # as 「可能相关」. A question sharing nothing else with it still gets no answer.
+    sources, confident = kb.lookup("监理和总包住一个宿舍行吗", k=3)
+    assert confident and sources[0].ref == "六、（二）2." and "同吃同住" in sources[0].text
+    assert not kb.lookup("食堂几点开饭", k=3)[1]
