@@ -106,19 +106,21 @@ def char_coverage(kb, question: str, pid: int) -> float:
                 mark(i, j, covered)
                 break
     groups, rules, said = lex.rules_in(q)
+
+    def mark_said(members: list[str]) -> None:
+        for member in said.intersection(members):
+            for m in re.finditer(re.escape(member), q):
+                mark(m.start(), m.end(), covered)
+
     for i in groups:
         group = lex.groups[i]
         if group[0] in words or any(len(m) > 1 and m in text for m in group):
-            for member in said.intersection(group):
-                for m in re.finditer(re.escape(member), q):
-                    mark(m.start(), m.end(), covered)
+            mark_said(group)
     # A one-way rule's words count where the passage has what they lead to: 「住一个宿舍」 is its 「同吃同住」.
     for i in rules:
         left, right = lex.directed[i]
         if any(len(w) > 1 and (w in words or w in text) for w in right):
-            for member in said.intersection(left):
-                for m in re.finditer(re.escape(member), q):
-                    mark(m.start(), m.end(), covered)
+            mark_said(left)
     for m in PERSON.finditer(q):
         if lists_person(p.text, m.group(1)):
             mark(m.start(), m.end(), covered)  # 「黄老师」 is 黄新宇 of the contact list
