@@ -112,7 +112,7 @@ class Lexicon:
             self._members = {g[0]: g[1:] for g in self.groups}
         return self._members.get(word, [])
 
-    def rules_in(self, q: str) -> tuple[list[int], list[int], set[str]]:
+    def rules_in(self, q: str) -> tuple[tuple[int, ...], tuple[int, ...], frozenset[str]]:
         """The synonym groups and one-way rules one of whose words occurs in ``q``, in file order, and those words."""
         # One pass over the question's substrings instead of a substring test per word of every rule.
         if not hasattr(self, "_triggers"):
@@ -124,13 +124,21 @@ class Lexicon:
             for i, (left, _right) in enumerate(self.directed):
                 for w in left:
                     rules_of.setdefault(w, []).append(i)
+            self._recent_rules: dict[str, tuple] = {}  # set before _triggers, which other threads test for
             self._triggers = (groups_of, rules_of, max(map(len, [*groups_of, *rules_of]), default=0))
+        # Reading a question's terms and judging the answer's coverage both ask about the same question.
+        hit = self._recent_rules.get(q)
+        if hit is not None:
+            return hit
         groups_of, rules_of, longest = self._triggers
-        found = {q[i:j] for i in range(len(q)) for j in range(i + 1, min(len(q), i + longest) + 1)
-                 if q[i:j] in groups_of or q[i:j] in rules_of}
-        groups = sorted({i for w in found for i in groups_of.get(w, ())})
-        rules = sorted({i for w in found for i in rules_of.get(w, ())})
-        return groups, rules, found
+        found = frozenset(q[i:j] for i in range(len(q)) for j in range(i + 1, min(len(q), i + longest) + 1)
+                          if q[i:j] in groups_of or q[i:j] in rules_of)
+        groups = tuple(sorted({i for w in found for i in groups_of.get(w, ())}))
+        rules = tuple(sorted({i for w in found for i in rules_of.get(w, ())}))
+        if len(self._recent_rules) >= 64:
+            self._recent_rules.clear()
+        self._recent_rules[q] = out = (groups, rules, found)
+        return out
 
     def all_words(self) -> set[str]:
         """Every word the tokenizer must keep whole."""
