@@ -1,6 +1,7 @@
 """The multi-threaded WSGI server (waitress) that carries every channel, in the foreground or in a thread."""
 from __future__ import annotations
 
+import contextlib
 import threading
 
 from waitress.server import create_server
@@ -46,7 +47,15 @@ class ServerThread:
             server.close()  # the listening socket and the trigger: the loop ends when its map is empty
 
         if self.thread.is_alive():
-            server.trigger.pull_trigger(close_all)
+            try:
+                server.trigger.pull_trigger(close_all)
+            except OSError:
+                # The wake-up pipe is gone (the server closed itself after an error on its listening socket, or
+                # its descriptor was closed under it): nothing can reach the loop, so close from here; the loop
+                # ends when its map is empty. The trigger goes first: closing its dead descriptor fails once.
+                with contextlib.suppress(OSError):
+                    server.trigger.close()
+                close_all()
             self.thread.join(timeout=5)
         else:
             server.close()
