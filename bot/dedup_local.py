@@ -109,6 +109,18 @@ class LocalFirstDedup:
         self._keeper: threading.Thread | None = None
         self._at_exit = functools.partial(_close_at_exit, weakref.ref(self))
         self._closed = False
+        self._riders: list = []  # other data kept in memory while alone, on the same terms (bot.state_local)
+
+    def add_rider(self, rider) -> None:
+        """Keep ``rider`` (enter_memory/leave_memory/flush/drop_old) in memory exactly while claims are."""
+        with self._lock:
+            self._riders.append(rider)
+            if self._mode is SOLO:
+                rider.enter_memory(self.solo_now)
+
+    def solo_now(self) -> bool:
+        """True while this worker claims in memory with a fresh lease."""
+        return self._mode is SOLO and time.monotonic() < self._lease_until
 
     @property
     def mode(self) -> str:
@@ -208,12 +220,15 @@ class LocalFirstDedup:
         with self._lock:
             self._mode = SHARED  # anything claimed after this goes through the database
             self._ready.set()
+            for rider in self._riders:
+                rider.leave_memory()
         if keeper is None:
             return
         try:
             self._flush()
         except Exception:  # closing must not fail; the records are lost, which at worst repeats an answer
             log.exception("could not write the last dedup records")
+        self._flush_riders()
         try:
             self.registry.leave()
         except Exception:  # the row lapses by itself after the ttl
@@ -252,6 +267,8 @@ class LocalFirstDedup:
             except Exception:  # kept for the next try; not every 50 ms, so a dead database does not flood the log
                 self._next_flush = now + self.beat_every
                 log.exception("could not write dedup records; trying again")
+            if not self._flush_riders():
+                self._next_flush = now + self.beat_every
         # While waiting for the go-ahead, look every tick: the first claims are held until then.
         if self._mode is STARTING or now >= self._next_beat:
             self._next_beat = now + self.beat_every
@@ -260,6 +277,19 @@ class LocalFirstDedup:
             except Exception:
                 log.exception("worker heartbeat failed; trying again")
             self._drop_old(now)
+            for rider in self._riders:
+                rider.drop_old()
+
+    def _flush_riders(self) -> bool:
+        """Write what the riders hold pending; False when one of them failed (it keeps its writes)."""
+        ok = True
+        for rider in self._riders:
+            try:
+                rider.flush()
+            except Exception:  # the same as for dedup records: kept for the next try
+                ok = False
+                log.exception("could not write %s; trying again", type(rider).__name__)
+        return ok
 
     def _check(self) -> None:
         """Beat, look at the other workers, and change mode when needed."""
@@ -272,9 +302,13 @@ class LocalFirstDedup:
                 return
             with self._lock:
                 self._mode = SHARED  # from now on claims go through the database after the memory check
+                for rider in self._riders:
+                    rider.leave_memory()
             log.info("another worker is live (%s); claiming through the database", others[0].worker_id)
         if self._row_solo:
             self._flush()  # every claim made alone is in the database before the others get the go-ahead
+            for rider in self._riders:
+                rider.flush()
         self.registry.beat(solo=False)
         self._row_solo = False
         others = self.registry.others_alive()
@@ -300,6 +334,8 @@ class LocalFirstDedup:
                         self._merge(loaded)
                         self._mode = SOLO
                         self._lease_until = beat_at + self.registry.ttl / 2
+                        for rider in self._riders:
+                            rider.enter_memory(self.solo_now)
                         self._ready.set()
                         log.info("the only live worker: claiming in memory, writing records behind")
                         return None

@@ -10,7 +10,9 @@ from bot.clock import Clock, system_clock
 from bot.config import Config
 from bot.db import init_db, make_engine
 from bot.dispatcher import Dispatcher
+from bot.inline import GuardedSessions, guard_engine
 from bot.state import StateStore
+from bot.state_local import LocalFirstState
 from handlers import default_handlers
 from handlers.base import Context
 
@@ -35,9 +37,12 @@ def build_services(config: Config | None = None, clock: Clock = system_clock, kb
     config = config or Config.from_env()
     engine = make_engine(config.database_url)
     sessions = init_db(engine)
-    state = StateStore(sessions, clock)
-    kb = kb if kb is not None else KnowledgeBase.open(sessions)
+    # What handlers reach refuses to wait inside a run on a request thread (bot.inline); elsewhere it is plain.
+    guarded = GuardedSessions(sessions)
+    guard_engine(engine)
+    state = LocalFirstState(guarded, clock)
+    kb = kb if kb is not None else KnowledgeBase.open(guarded)
     dispatcher = Dispatcher(default_handlers(), None)
-    ctx = Context(config=config, sessions=sessions, state=state, kb=kb, clock=clock, dispatch=dispatcher.dispatch)
+    ctx = Context(config=config, sessions=guarded, state=state, kb=kb, clock=clock, dispatch=dispatcher.dispatch)
     dispatcher.ctx = ctx
     return Services(config, engine, sessions, state, kb, clock, dispatcher)
