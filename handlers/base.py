@@ -34,6 +34,9 @@ class Handler(ABC):
     """One capability of the bot."""
 
     name: str = "handler"
+    # True when handle() only computes: no sleeping, no network, no database except through ctx.sessions and
+    # ctx.state, which refuse to wait on a request thread. Such a handler may answer there, without a hand-off.
+    quick: bool = False
 
     @abstractmethod
     def matches(self, msg: Message, ctx: Context) -> bool:

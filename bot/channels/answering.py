@@ -6,22 +6,28 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import inline
 from bot.channels.replies import reply_from_json
 from bot.dedup import DONE, DedupStore
 from bot.dedup_local import LocalFirstDedup
 from bot.dispatcher import FAILURE_REPLY
 from bot.message import Message, Reply
+from bot.state_local import LocalFirstState
 from bot.worker_registry import WorkerRegistry
 
 log = logging.getLogger(__name__)
 
 INLINE, PUSHED = "inline", "pushed"
 PRUNE_EVERY = 5000  # claimed messages between two clean-ups of old dedup records
+# Longer texts always go to an answer thread: the search's work grows with the question, and the request thread
+# has no deadline of its own.
+INLINE_TEXT_MAX = 500
 
 # Called with the finished reply when the HTTP response has already gone without it.
 LateSender = Callable[[Reply], None]
@@ -80,13 +86,21 @@ class _Workers:
 
 
 class Answerer:
-    """Runs the dispatcher for a message at most once across workers (see bot.dedup_local) with a deadline."""
+    """Runs the dispatcher for a message at most once across workers (see bot.dedup_local) with a deadline.
+
+    A message whose run cannot wait on anything (``bot.inline``: quick handlers, conversation state in memory) is
+    answered on the request's own thread; any other goes to an answer thread, so the request can give up waiting
+    after ``wait`` seconds and the answer is pushed when it is ready.
+    """
 
     def __init__(self, services, max_workers: int = 8):
         self.services = services
         store = DedupStore.for_url(services.config.database_url, services.engine, services.clock)
         # Claims in memory while this is the only worker process, through the database while there are others.
         self.dedup = LocalFirstDedup(store, WorkerRegistry(store.engine))
+        self.state = services.state if isinstance(services.state, LocalFirstState) else None
+        if self.state is not None:
+            self.dedup.add_rider(self.state)  # conversation state in memory on the same terms as the claims
         self.pool = _Workers(max_workers)
         self._claims = itertools.count()
 
@@ -107,6 +121,41 @@ class Answerer:
         return Outcome(reply_from_json(rec.reply), duplicate=True)
 
     def _run_now(self, msg: Message, wait: float, late: LateSender, record: bool) -> Outcome:
+        if wait > 0 and self.state is not None and len(msg.text) <= INLINE_TEXT_MAX and self.dedup.solo_now():
+            outcome = self._run_inline(msg, wait, late, record)
+            if outcome is not None:
+                return outcome
+        return self._run_handed_off(msg, wait, late, record)
+
+    def _run_inline(self, msg: Message, wait: float, late: LateSender, record: bool) -> Outcome | None:
+        """Answer on this thread; None when the run reached a step that could wait (run it again elsewhere)."""
+        started = time.monotonic()
+        try:
+            with inline.nonblocking(), self.state.staged():
+                reply = self.services.dispatcher.dispatch(msg)
+        except inline.WouldBlock:
+            return None
+        except Exception:  # as in _work: whatever escapes the dispatcher still gets a reply
+            log.exception("dispatch failed for %s message %s", msg.channel, msg.msg_id)
+            reply = Reply(FAILURE_REPLY)
+        if time.monotonic() - started > wait:  # a starved process: the platform has stopped listening
+            log.info("%s message %s answered after %.1fs; it will be pushed", msg.channel, msg.msg_id, wait)
+            if record:
+                self.dedup.finish(msg.channel, msg.msg_id, reply.to_json(), PUSHED)
+            self.pool.submit(lambda: self.deliver_late(late, reply, msg))
+            return Outcome(None)
+        if record:
+            self._record(msg, reply)
+        return Outcome(reply)
+
+    def _record(self, msg: Message, reply: Reply) -> None:
+        # Recorded before the response goes, so a retry that follows gets this same answer.
+        try:
+            self.dedup.finish(msg.channel, msg.msg_id, reply.to_json(), INLINE)
+        except (SQLAlchemyError, sqlite3.Error):  # the answer exists: deliver it even if the record fails
+            log.exception("could not record the answer to %s message %s", msg.channel, msg.msg_id)
+
+    def _run_handed_off(self, msg: Message, wait: float, late: LateSender, record: bool) -> Outcome:
         run = _Run()
         self.pool.submit(lambda: self._work(msg, run, late, record))
         run.done.acquire(timeout=wait)
@@ -116,11 +165,7 @@ class Answerer:
                 log.info("%s message %s not answered within %.1fs; it will be pushed", msg.channel, msg.msg_id, wait)
                 return Outcome(None)
         if record:
-            # Recorded before the response goes, so a retry that follows gets this same answer.
-            try:
-                self.dedup.finish(msg.channel, msg.msg_id, run.reply.to_json(), INLINE)
-            except (SQLAlchemyError, sqlite3.Error):  # the answer exists: deliver it even if the record fails
-                log.exception("could not record the answer to %s message %s", msg.channel, msg.msg_id)
+            self._record(msg, run.reply)
         return Outcome(run.reply)
 
     def _work(self, msg: Message, run: _Run, late: LateSender, record: bool) -> None:
