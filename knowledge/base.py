@@ -151,9 +151,11 @@ class KnowledgeBase:
         """Rebuild the in-process index when another process added or removed a document."""
         if not force and time.monotonic() - self._checked < REFRESH_SECONDS:
             return
-        self._checked = time.monotonic()
+        # Opening the session may refuse inside a run that must not wait (bot.inline): the look is then due still,
+        # and the run repeated on an answer thread makes it.
         with self.sessions() as s:
             generation = store.get_meta(s, "generation") or ""
+        self._checked = time.monotonic()
         if force or generation != self._generation:
             self._build()
 
