@@ -5,6 +5,7 @@ no other worker is alive, nobody else can claim a message, so a claim is a dict 
 batches. As soon as another worker shows up, claims go through the database again, and the newcomer waits until
 every claim made alone is written. The hand-over runs through heartbeat rows (``bot.worker_registry``): a worker
 first says "I am alone" and only then looks whether it is, so two workers can never both believe it.
+Riders (``add_rider``: the conversation state of ``bot.state_local``) are kept in memory on the same terms.
 """
 from __future__ import annotations
 

@@ -138,8 +138,9 @@ class Answerer:
         except Exception:  # as in _work: whatever escapes the dispatcher still gets a reply
             log.exception("dispatch failed for %s message %s", msg.channel, msg.msg_id)
             reply = Reply(FAILURE_REPLY)
-        if time.monotonic() - started > wait:  # a starved process: the platform has stopped listening
-            log.info("%s message %s answered after %.1fs; it will be pushed", msg.channel, msg.msg_id, wait)
+        took = time.monotonic() - started
+        if took > wait:  # a starved process: the platform has stopped listening
+            log.info("%s message %s answered after %.1fs; it will be pushed", msg.channel, msg.msg_id, took)
             if record:
                 self.dedup.finish(msg.channel, msg.msg_id, reply.to_json(), PUSHED)
             self.pool.submit(lambda: self.deliver_late(late, reply, msg))
