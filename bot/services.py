@@ -11,7 +11,6 @@ from bot.config import Config
 from bot.db import init_db, make_engine
 from bot.dispatcher import Dispatcher
 from bot.inline import GuardedSessions, guard_engine
-from bot.state import StateStore
 from bot.state_local import LocalFirstState
 from handlers import default_handlers
 from handlers.base import Context
@@ -24,7 +23,7 @@ class Services:
     config: Config
     engine: Engine
     sessions: sessionmaker
-    state: StateStore
+    state: LocalFirstState
     kb: object
     clock: Clock
     dispatcher: Dispatcher

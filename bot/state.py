@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, String, delete, select
+from sqlalchemy import JSON, DateTime, String, delete
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from bot.clock import Clock, as_utc, system_clock
@@ -66,15 +66,3 @@ class StateStore:
                 )
             )
             s.commit()
-
-    def kinds(self, key: tuple[str, str, str]) -> list[str]:
-        """The kinds of state stored for a key."""
-        with self.sessions() as s:
-            rows = s.execute(
-                select(ConversationState.kind).where(
-                    ConversationState.channel == key[0],
-                    ConversationState.chat_id == key[1],
-                    ConversationState.user_id == key[2],
-                )
-            )
-            return [r[0] for r in rows]

@@ -105,17 +105,6 @@ class LocalFirstState(StateStore):
         """Forget the state of that kind for the key."""
         self._write((*key, kind), None)
 
-    def kinds(self, key: tuple[str, str, str]) -> list[str]:
-        """The kinds of state stored for a key."""
-        inline.refuse("conversation state")
-        staged = getattr(self._local, "staged", None)
-        self.flush()
-        found = set(super().kinds(key))
-        for k, (text, _) in (staged or {}).items():
-            if k[:3] == tuple(key):
-                (found.add if text is not None else found.discard)(k[3])
-        return sorted(found)
-
     # --- internals ------------------------------------------------------------------------------------------------
 
     def _now(self) -> datetime:

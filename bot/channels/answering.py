@@ -98,9 +98,8 @@ class Answerer:
         store = DedupStore.for_url(services.config.database_url, services.engine, services.clock)
         # Claims in memory while this is the only worker process, through the database while there are others.
         self.dedup = LocalFirstDedup(store, WorkerRegistry(store.engine))
-        self.state = services.state if isinstance(services.state, LocalFirstState) else None
-        if self.state is not None:
-            self.dedup.add_rider(self.state)  # conversation state in memory on the same terms as the claims
+        self.state: LocalFirstState = services.state
+        self.dedup.add_rider(self.state)  # conversation state in memory on the same terms as the claims
         self.pool = _Workers(max_workers)
         self._claims = itertools.count()
 
@@ -121,7 +120,7 @@ class Answerer:
         return Outcome(reply_from_json(rec.reply), duplicate=True)
 
     def _run_now(self, msg: Message, wait: float, late: LateSender, record: bool) -> Outcome:
-        if wait > 0 and self.state is not None and len(msg.text) <= INLINE_TEXT_MAX and self.dedup.solo_now():
+        if wait > 0 and len(msg.text) <= INLINE_TEXT_MAX and self.dedup.solo_now():
             outcome = self._run_inline(msg, wait, late, record)
             if outcome is not None:
                 return outcome
