@@ -36,11 +36,6 @@ def nonblocking() -> Iterator[None]:
         _local.on = outer
 
 
-def active() -> bool:
-    """True inside a non-blocking run on this thread."""
-    return getattr(_local, "on", False)
-
-
 def refuse(what: str) -> None:
     """Called before a step that could wait; unwinds a non-blocking run, does nothing elsewhere."""
     if getattr(_local, "on", False):

@@ -42,6 +42,11 @@ class LocalFirstState(StateStore):
         self._cache: dict[tuple, tuple[Entry, float]] = {}  # entry, time.monotonic() of the last write or load
         self._pending: dict[tuple, Entry] = {}  # the last write of each key not yet in the database
         self._local = threading.local()
+        self._engine = sessions.kw["bind"]
+        ins = (sqlite if self._engine.dialect.name == "sqlite" else postgresql).insert(_TABLE)
+        # Built once, as the dedup keeper's statements: "replace the row's data, or insert the row".
+        self._upsert = ins.on_conflict_do_update(
+            index_elements=_KEY, set_={"data": ins.excluded.data, "updated_at": ins.excluded.updated_at})
 
     # --- modes, switched by the dedup keeper ----------------------------------------------------------------------
 
@@ -179,17 +184,12 @@ class LocalFirstState(StateStore):
                 raise
 
     def _write_batch(self, batch: dict[tuple, Entry]) -> None:
-        engine = self.sessions.kw["bind"]
-        insert = (sqlite if engine.dialect.name == "sqlite" else postgresql).insert
         rows = [dict(channel=k[0], chat_id=k[1], user_id=k[2], kind=k[3], data=json.loads(text), updated_at=at)
                 for k, (text, at) in batch.items() if text is not None]
         gone = [k for k, (text, _) in batch.items() if text is None]
-        with engine.begin() as conn:
+        with self._engine.begin() as conn:
             if rows:
-                ins = insert(_TABLE)
-                conn.execute(ins.on_conflict_do_update(
-                    index_elements=_KEY, set_={"data": ins.excluded.data, "updated_at": ins.excluded.updated_at}),
-                    rows)
+                conn.execute(self._upsert, rows)
             if gone:
                 conn.execute(delete(_TABLE).where(tuple_(*_KEY).in_(gone)))
 
