@@ -22,9 +22,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 def main() -> int:
     """Run the benchmark and print its numbers."""
-    from bot.clock import SHANGHAI, FrozenClock
-    from bot.config import Config
-    from bot.db import init_db, make_engine
+    from bot.core.clock import SHANGHAI, FrozenClock
+    from bot.core.config import Config
+    from bot.core.db import make_engine
+    from bot.schema import init_db
     from scheduler.enqueue import queue_broadcast
     from scheduler.outbox import OutboxWorker
     from scheduler.targets import add_target

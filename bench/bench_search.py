@@ -17,14 +17,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bot.db import init_db, make_engine  # noqa: E402
+from bot.core.db import make_engine
+from bot.schema import init_db  # noqa: E402
 from knowledge import KnowledgeBase, store  # noqa: E402
 from knowledge.rows import rows_for  # noqa: E402
 from knowledge.parser import parse_document  # noqa: E402
 
 
 def questions() -> list[str]:
-    files = [ROOT / "knowledge" / "eval" / "dev.jsonl", ROOT.parent / "shared" / "eval" / "qa_public.jsonl"]
+    files = [ROOT / "eval" / "dev.jsonl", ROOT.parent / "shared" / "eval" / "qa_public.jsonl"]
     return [json.loads(line)["q"] for f in files if f.exists() for line in f.read_text("utf-8").splitlines() if line]
 
 

@@ -41,7 +41,7 @@ class EchoHandler:
         return True
 
     def handle(self, msg, ctx):
-        from bot.message import Reply
+        from bot.core.message import Reply
 
         if self.with_state:  # what the Q&A handler does around its search
             seen = ctx.state.get(msg.key, "qa") or {}
@@ -56,7 +56,7 @@ def _serve(aes_key: str, db_path: str, threads: int, ready, real: bool = False, 
     import bot.services
     from bot.app import create_app
     from bot.channels.server import make_server
-    from bot.config import Config
+    from bot.core.config import Config
 
     if not real:
         bot.services.default_handlers = lambda: [EchoHandler(with_state)]

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     setup_logging()
-    from bot.config import ConfigError
+    from bot.core.config import ConfigError
 
     try:
         return int(args.func(args) or 0)

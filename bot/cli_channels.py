@@ -40,7 +40,7 @@ def serve(args) -> int:
 
 def stream(args) -> int:
     """Connect to DingTalk's Stream gateway and answer robot messages until interrupted."""
-    from bot.config import Config
+    from bot.core.config import Config
 
     config = Config.from_env()
     if not config.dingtalk_enabled:

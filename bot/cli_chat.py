@@ -18,7 +18,7 @@ def run_chat(args) -> int:
     import sys
     import uuid
 
-    from bot.message import Message
+    from bot.core.message import Message
     from bot.services import build_services
 
     services = build_services()

@@ -6,8 +6,9 @@ import sys
 
 
 def _open_kb():
-    from bot.config import Config
-    from bot.db import init_db, make_engine
+    from bot.core.config import Config
+    from bot.core.db import make_engine
+    from bot.schema import init_db
     from knowledge import KnowledgeBase
 
     config = Config.from_env()

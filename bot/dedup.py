@@ -15,8 +15,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.clock import Clock, system_clock
-from bot.db import Base, make_engine
+from bot.core.clock import Clock, system_clock
+from bot.core.db import Base, make_engine
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.clock import as_utc
+from bot.core.clock import as_utc
 from bot.dedup import DONE, RUNNING, STALE_RUN, DedupStore, ProcessedMessage, Record
 from bot.worker_registry import WorkerRegistry
 

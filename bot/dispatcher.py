@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from bot import inline
-from bot.message import Message, Reply
+from bot.core.message import Message, Reply
 
 log = logging.getLogger(__name__)
 

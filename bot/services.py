@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from bot.clock import Clock, system_clock
-from bot.config import Config
-from bot.db import init_db, make_engine
+from bot.core.clock import Clock, system_clock
+from bot.core.config import Config
+from bot.core.db import make_engine
+from bot.schema import init_db
 from bot.dispatcher import Dispatcher
 from bot.inline import GuardedSessions, guard_engine
 from bot.state_local import LocalFirstState

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, String, delete
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
-from bot.clock import Clock, as_utc, system_clock
-from bot.db import Base
+from bot.core.clock import Clock, as_utc, system_clock
+from bot.core.db import Base
 
 
 class ConversationState(Base):

@@ -19,7 +19,7 @@ from sqlalchemy import delete, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot import inline
-from bot.clock import Clock, as_utc, system_clock
+from bot.core.clock import Clock, as_utc, system_clock
 from bot.state import ConversationState, StateStore
 
 _TABLE = ConversationState.__table__

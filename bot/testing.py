@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import itertools
 
-from bot.message import Message, Reply
+from bot.core.message import Message, Reply
 
 _ids = itertools.count(1)
 

@@ -14,8 +14,8 @@ from sqlalchemy import Boolean, DateTime, Integer, String, delete, insert, selec
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.clock import as_utc
-from bot.db import Base
+from bot.core.clock import as_utc
+from bot.core.db import Base
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from bot.clock import Clock
-from bot.config import Config
-from bot.message import Message, Reply
+from bot.core.clock import Clock
+from bot.core.config import Config
+from bot.core.message import Message, Reply
 from bot.state import StateStore
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -5,7 +5,7 @@ import logging
 import re
 from datetime import timedelta
 
-from bot.message import Message, Reply
+from bot.core.message import Message, Reply
 from handlers.base import Context, Handler
 
 log = logging.getLogger(__name__)

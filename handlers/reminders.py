@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bot.clock import SHANGHAI
-from bot.message import Message, Reply
+from bot.core.clock import SHANGHAI
+from bot.core.message import Message, Reply
 from handlers.base import Context, Handler
 from scheduler.admin import (ReminderError, add_reminder, cancel_reminder, describe, edit_reminder, parse_when,
                              upcoming)

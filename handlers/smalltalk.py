@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from bot.message import Message, Reply
+from bot.core.message import Message, Reply
 from handlers.base import Context, Handler
 
 _END = r"[\s!！。.~～,，?？]*$"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from bot.message import Source
+from bot.core.message import Source
 from knowledge.terms import PASSAGE_CUES, QUERY_CUES, normalise
 
 MAX_BYTES = 2048  # WeCom's text message limit, in UTF-8 bytes

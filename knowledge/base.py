@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.message import Source
+from bot.core.message import Source
 from knowledge import ranking, store
 from knowledge.index import IndexRow, SearchIndex
 from knowledge import prebuilt
@@ -161,7 +161,7 @@ class KnowledgeBase:
 
     # -- reading -------------------------------------------------------------------------------------------
     def source(self, pid: int, score: float = 0.0) -> Source:
-        """The passage as a bot.message.Source."""
+        """The passage as a bot.core.message.Source."""
         p = self.passages[pid]
         return Source(doc=p.doc_id, title=self.titles.get(p.doc_id, p.doc_id), ref=p.ref, text=p.text,
                       score=round(score, 4))

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from bot.clock import SHANGHAI
+from bot.core.clock import SHANGHAI
 from scheduler.calendar import fmt_rule, next_occurrence
 from scheduler.models import Reminder, aware
 from scheduler.render import text_problem

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.clock import SHANGHAI
+from bot.core.clock import SHANGHAI
 from scheduler.models import Reminder, aware
 
 

@@ -12,7 +12,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import select
 
-from bot.clock import SHANGHAI
+from bot.core.clock import SHANGHAI
 from scheduler.enqueue import fire, queue_occurrence
 from scheduler.models import Reminder, ReminderRun, aware
 

@@ -11,7 +11,7 @@ from sqlalchemy import delete, or_, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import sessionmaker
 
-from bot.clock import Clock, system_clock
+from bot.core.clock import Clock, system_clock
 from scheduler.models import SchedulerLease
 
 log = logging.getLogger(__name__)

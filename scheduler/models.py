@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text, Un
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base
+from bot.core.db import Base
 
 # Target kinds and whether they render markdown.
 WECOM_ROBOT = "wecom_robot"

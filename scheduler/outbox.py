@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import sessionmaker
 
-from bot.clock import Clock, system_clock
-from bot.config import Config
+from bot.core.clock import Clock, system_clock
+from bot.core.config import Config
 from bot.outbound.errors import OutboundError, RateLimited
 from scheduler.models import FAILED, PENDING, SENDING, SENT, SKIPPED, OutboxRow, Target, aware
 from scheduler.pacing import RATE_LIMITS, next_slot

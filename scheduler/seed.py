@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from bot.clock import SHANGHAI
-from bot.config import PROJECT_ROOT
+from bot.core.clock import SHANGHAI
+from bot.core.config import PROJECT_ROOT
 from scheduler.models import Reminder
 
 log = logging.getLogger(__name__)

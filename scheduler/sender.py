@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import sessionmaker
 
-from bot.clock import Clock, system_clock
-from bot.config import Config
+from bot.core.clock import Clock, system_clock
+from bot.core.config import Config
 from bot.outbound.dingtalk import DingTalkApi
 from bot.outbound.errors import InvalidMessage
 from bot.outbound.wecom import WeComApi

@@ -14,7 +14,7 @@ from apscheduler.events import EVENT_JOB_MISSED
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.clock import SHANGHAI
+from bot.core.clock import SHANGHAI
 from scheduler import jobs
 from scheduler.enqueue import queue_due
 from scheduler.lease import Lease

@@ -8,8 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from bot.clock import SHANGHAI, FrozenClock
-from bot.config import Config
+from bot.core.clock import SHANGHAI, FrozenClock
+from bot.core.config import Config
 
 _LOOPBACK = ("127.", "::1", "localhost")
 _real_connect = socket.socket.connect
@@ -83,7 +83,7 @@ def pg_url():
         pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
     from sqlalchemy import text
 
-    from bot.db import make_engine
+    from bot.core.db import make_engine
 
     schema = "t_" + uuid.uuid4().hex[:12]
     admin = make_engine(base)
@@ -99,7 +99,8 @@ def pg_url():
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory):
     """The bundled knowledge base on its own SQLite file, shared by the tests of one module."""
-    from bot.db import init_db, make_engine
+    from bot.core.db import make_engine
+    from bot.schema import init_db
     from knowledge import KnowledgeBase
 
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('kb') / 'kb.db'}")

@@ -31,7 +31,7 @@ def test_channels_without_credentials_are_off_said_once_and_in_healthz(services,
 
 
 def test_a_malformed_aes_key_turns_wecom_off_with_a_reason(db_url, clock):
-    from bot.config import Config
+    from bot.core.config import Config
     from bot.services import build_services
 
     config = Config.from_env(env={}, database_url=db_url, wecom_corp_id="ww", wecom_token="t",
@@ -93,7 +93,7 @@ def test_serve_command_runs_the_app_under_waitress(tmp_path):
 
 
 def test_healthz_is_503_when_the_database_is_gone(db_url, clock, tmp_path):
-    from bot.config import Config
+    from bot.core.config import Config
     from bot.services import build_services
 
     services = build_services(Config.from_env(env={}, database_url=db_url), clock=clock, kb=object())

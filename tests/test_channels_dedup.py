@@ -3,7 +3,8 @@ import threading
 
 import pytest
 
-from bot.db import init_db, make_engine
+from bot.core.db import make_engine
+from bot.schema import init_db
 from bot.dedup import DONE, DedupStore
 
 

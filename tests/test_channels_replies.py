@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from bot.channels.replies import render_markdown, render_text, reply_from_json, split_text
 from bot.channels.safety import cdata
-from bot.message import Reply, Source
+from bot.core.message import Reply, Source
 
 
 def _squash(text: str) -> str:

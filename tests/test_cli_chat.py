@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def template_db(tmp_path_factory) -> Path:
     """A database with the knowledge base already loaded, so each chat process starts in about a second."""
-    from bot.config import Config
+    from bot.core.config import Config
     from bot.services import build_services
 
     path = tmp_path_factory.mktemp("template") / "bot.db"
@@ -101,8 +101,9 @@ def _age_state(db_url: str, user: str, minutes: int) -> None:
     """Make the stored check look idle for ``minutes``, as if that much time had passed since the last message."""
     from datetime import datetime, timedelta, timezone
 
-    from bot.clock import FrozenClock
-    from bot.db import init_db, make_engine
+    from bot.core.clock import FrozenClock
+    from bot.core.db import make_engine
+    from bot.schema import init_db
     from bot.state import StateStore
 
     engine = make_engine(db_url)

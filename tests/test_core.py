@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from bot.dispatcher import Dispatcher
-from bot.message import Message, Reply
+from bot.core.message import Message, Reply
 from bot.state import StateStore
 
 

@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import insert, select
 
-from bot.db import init_db, make_engine
+from bot.core.db import make_engine
+from bot.schema import init_db
 from bot.dedup import DONE, DedupStore, ProcessedMessage
 from bot.dedup_local import LocalFirstDedup
 from bot.worker_registry import ChannelWorker, WorkerRegistry

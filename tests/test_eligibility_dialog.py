@@ -3,7 +3,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.message import Message
+from bot.core.message import Message
 from bot.services import build_services
 from bot.testing import TestBot
 from handlers import qa
@@ -12,7 +12,7 @@ from handlers.eligibility import EligibilityHandler
 @pytest.fixture(scope="module")
 def shared_kb(tmp_path_factory):
     """One knowledge base for the module: the dialog tests need fresh conversation state, not a fresh index."""
-    from bot.config import Config
+    from bot.core.config import Config
 
     url = f"sqlite:///{tmp_path_factory.mktemp('kb') / 'kb.db'}"
     svc = build_services(Config.from_env(env={}, database_url=url))
@@ -215,7 +215,7 @@ def test_any_input_gets_a_chinese_reply_that_fits_never_a_crash(testbot, lines):
 
 
 def test_the_dialog_survives_a_restart_on_postgresql(pg_url, clock):
-    from bot.config import Config
+    from bot.core.config import Config
 
     config = Config.from_env(env={}, database_url=pg_url)
     first = build_services(config, clock=clock)

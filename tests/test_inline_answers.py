@@ -5,7 +5,7 @@ import time
 import pytest
 from sqlalchemy import text
 
-from bot.message import Reply
+from bot.core.message import Reply
 from tests.sim.fixtures import aes_key, platform_fakes, running_bot, wait_for  # noqa: F401 - fixtures
 
 

@@ -1,7 +1,8 @@
 """Adding documents from .txt/.md/.docx/.pdf files the tests create; broken files change nothing."""
 import pytest
 
-from bot.db import init_db, make_engine
+from bot.core.db import make_engine
+from bot.schema import init_db
 from knowledge import KnowledgeBase
 from knowledge.ingest import IngestError, add_document, read_document, remove_document
 

@@ -4,8 +4,9 @@ import shutil
 from pathlib import Path
 
 
-from bot.db import init_db, make_engine
-from bot.message import Source
+from bot.core.db import make_engine
+from bot.schema import init_db
+from bot.core.message import Source
 from knowledge import KnowledgeBase
 from knowledge.answer import MAX_BYTES, compose
 from knowledge.terms import DATA_DIR
@@ -25,7 +26,7 @@ def hit_rates(kb, path):
 
 
 def test_colloquial_dev_questions_find_the_right_article(kb):
-    h1, h3 = hit_rates(kb, ROOT / "knowledge" / "eval" / "dev.jsonl")
+    h1, h3 = hit_rates(kb, ROOT / "eval" / "dev.jsonl")
     assert h1 >= 0.7 and h3 >= 0.85, (h1, h3)
 
 
@@ -117,7 +118,7 @@ def test_a_fresh_install_answers_without_loading_the_tokenizer(tmp_path):
     import subprocess
     import sys
 
-    code = ("import sys; from bot.db import init_db, make_engine; from knowledge import KnowledgeBase; "
+    code = ("import sys; from bot.core.db import make_engine; from bot.schema import init_db; from knowledge import KnowledgeBase; "
             f"kb = KnowledgeBase.open(init_db(make_engine('sqlite:///{tmp_path / 'fresh.db'}'))); "
             "print(kb.search('创优门槛多少钱', k=1)[0].ref, 'jieba' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)

@@ -6,8 +6,9 @@ import socket
 
 import pytest
 
-from bot.config import Config
-from bot.db import init_db, make_engine
+from bot.core.config import Config
+from bot.core.db import make_engine
+from bot.schema import init_db
 from bot.outbound.dingtalk import DingTalkApi
 from bot.outbound.errors import InvalidMessage, RateLimited, SendFailed, Unreachable
 from bot.outbound.wecom import WeComApi
@@ -103,7 +104,7 @@ def test_dingtalk_signed_robot_is_accepted_and_a_wrong_secret_is_refused(ding, s
 
 
 def test_dingtalk_robot_refuses_a_stale_timestamp(ding, sessions, clock, db_url):
-    from bot.clock import FrozenClock
+    from bot.core.clock import FrozenClock
     from datetime import timedelta
 
     token, secret = ding.add_robot("ding-robot-2", "SEC-xyz")

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.config import Config
-from bot.db import init_db, make_engine
+from bot.core.config import Config
+from bot.core.db import make_engine
+from bot.schema import init_db
 from scheduler.enqueue import queue_broadcast
 from scheduler.models import FAILED, SENDING, SENT, OutboxRow
 from scheduler.outbox import OutboxWorker

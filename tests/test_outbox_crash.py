@@ -9,7 +9,8 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from bot.db import init_db, make_engine
+from bot.core.db import make_engine
+from bot.schema import init_db
 from scheduler.enqueue import queue_broadcast
 from scheduler.models import SENT, OutboxRow
 from scheduler.targets import add_target

@@ -70,7 +70,7 @@ def test_admin_can_drop_a_pending_broadcast(admin, services, two_targets):
 
 
 def _msg(text, user="admin", channel="test"):
-    from bot.message import Message
+    from bot.core.message import Message
 
     return Message(channel=channel, chat_id=user, user_id=user, text=text)
 

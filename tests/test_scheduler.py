@@ -9,9 +9,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import inspect, select
 
-from bot.clock import SHANGHAI, FrozenClock
-from bot.config import Config
-from bot.db import init_db, make_engine
+from bot.core.clock import SHANGHAI, FrozenClock
+from bot.core.config import Config
+from bot.core.db import make_engine
+from bot.schema import init_db
 from scheduler.admin import add_reminder, cancel_reminder
 from scheduler.enqueue import find_due, queue_due
 from scheduler.lease import Lease

@@ -11,9 +11,10 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
-from bot.clock import SHANGHAI, FrozenClock
-from bot.config import Config
-from bot.db import init_db, make_engine
+from bot.core.clock import SHANGHAI, FrozenClock
+from bot.core.config import Config
+from bot.core.db import make_engine
+from bot.schema import init_db
 from scheduler import jobs
 from scheduler.admin import add_reminder, cancel_reminder
 from scheduler.models import ReminderRun

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.db import init_db, make_engine
+from bot.core.db import make_engine
+from bot.schema import init_db
 from scheduler.admin import add_reminder
 from scheduler.models import SENT, OutboxRow, Reminder, SchedulerLease
 from scheduler.seed import ensure_seeded

@@ -5,7 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from bot import inline
-from bot.db import init_db, make_engine
+from bot.core.db import make_engine
+from bot.schema import init_db
 from bot.dedup import DedupStore
 from bot.dedup_local import LocalFirstDedup
 from bot.inline import GuardedSessions

@@ -17,7 +17,7 @@ from bot.channels.replies import reply_from_json
 from bot.dedup import DONE, DedupStore
 from bot.dedup_local import LocalFirstDedup
 from bot.dispatcher import FAILURE_REPLY
-from bot.message import Message, Reply
+from bot.core.message import Message, Reply
 from bot.state_local import LocalFirstState
 from bot.worker_registry import WorkerRegistry
 

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify, request
 from bot.channels.push import dingtalk_push
 from bot.channels.replies import NOT_TEXT, render_markdown, render_text, split_text, wants_markdown
 from bot.channels.safety import Rejected, clean_text, parse_json_object, read_body, rejection_response
-from bot.message import Message, Reply
+from bot.core.message import Message, Reply
 
 log = logging.getLogger(__name__)
 

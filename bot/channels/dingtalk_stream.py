@@ -14,7 +14,7 @@ from bot.channels.dingtalk import message_type, render_payloads, to_message
 from bot.channels.push import dingtalk_push
 from bot.channels.replies import NOT_TEXT
 from bot.channels.safety import Rejected
-from bot.message import Reply
+from bot.core.message import Reply
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.message import Reply, Source
+from bot.core.message import Reply, Source
 
 WELCOME = (
     "您好，我是质量活动助手。我可以：\n"

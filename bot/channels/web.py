@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 
 from bot.channels.replies import citation_lines
 from bot.channels.safety import Rejected, clean_text, parse_json_object, read_body, rejection_response
-from bot.message import Message
+from bot.core.message import Message
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from bot.channels.push import wecom_push
 from bot.channels.replies import NOT_TEXT, WELCOME, render_text, split_text
 from bot.channels.safety import Rejected, parse_xml_fields, query_fields, read_body, rejection_response
 from bot.channels.wecom_crypto import WeComCrypto, text_reply_xml
-from bot.message import Message, Reply
+from bot.core.message import Message, Reply
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from typing import Callable
 
 from sqlalchemy.orm import sessionmaker
 
-from bot.clock import Clock, system_clock
-from bot.config import Config
+from bot.core.clock import Clock, system_clock
+from bot.core.config import Config
 from bot.outbound.http import DEFAULT_TIMEOUT, call_json, new_session
 from bot.outbound.tokens import TokenCache
 

@@ -9,8 +9,8 @@ from sqlalchemy import DateTime, String, delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
-from bot.clock import Clock, as_utc, system_clock
-from bot.db import Base
+from bot.core.clock import Clock, as_utc, system_clock
+from bot.core.db import Base
 
 log = logging.getLogger(__name__)
 

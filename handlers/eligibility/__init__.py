@@ -1,7 +1,7 @@
 """资格评估: checks by conversation whether a project or team may apply to a program, citing each article."""
 from __future__ import annotations
 
-from bot.message import Message, Reply
+from bot.core.message import Message, Reply
 from handlers.base import Context, Handler
 from handlers.eligibility.dialog import EligibilityDialog
 

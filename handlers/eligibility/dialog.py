@@ -5,7 +5,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.message import Message, Reply
+from bot.core.message import Message, Reply
 from handlers.base import Context
 from handlers.eligibility.facts import extract
 from handlers.eligibility.intents import (CANCEL, EXPLICIT, HELP, NEW_PROJECT, QUESTION, STRONG_QUESTION, THANKS,

@@ -3,7 +3,7 @@
 Shared API of every fake (``FakeWeCom``, ``FakeDingTalk``):
 
 - ``FakeServer(clock=None)``: ``clock`` is any zero-argument callable returning an aware datetime (e.g.
-  ``bot.clock.FrozenClock``); token expiry, signature freshness and rate-limit windows all follow it.
+  ``bot.core.clock.FrozenClock``); token expiry, signature freshness and rate-limit windows all follow it.
 - ``with fake:`` / ``fake.start()`` / ``fake.stop()``; ``fake.url`` is ``http://127.0.0.1:PORT``.
 - ``fake.arrivals``: every request as an ``Arrival`` (kind, path, query, body, at, status, response).
 - ``fake.delivered(kind=None)``: only the arrivals the platform accepted (errcode 0), optionally of one kind.

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bot.config import Config
-from bot.message import Reply, Source
+from bot.core.config import Config
+from bot.core.message import Reply, Source
 from tests.sim.dingtalk import DingTalkSimulator
 from tests.sim.wecom import WeComSimulator, new_aes_key
 
@@ -157,7 +157,7 @@ def real_bot(tmp_path_factory):
     """
     from datetime import datetime
 
-    from bot.clock import SHANGHAI, FrozenClock
+    from bot.core.clock import SHANGHAI, FrozenClock
     from bot.services import build_services
     from tests.fakes import FakeDingTalk, FakeWeCom
 

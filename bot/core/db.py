@@ -1,16 +1,11 @@
-"""Database engine, session factory and the declarative base every model module shares."""
+"""The declarative base every model module shares, and the engine with the settings each database needs."""
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
-
-# Every module that declares tables; init_db imports them so create_all sees all tables.
-MODEL_MODULES = ("bot.state", "bot.dedup", "bot.worker_registry", "knowledge.store", "scheduler.models",
-                 "bot.outbound.tokens")
+from sqlalchemy.orm import DeclarativeBase
 
 
 class Base(DeclarativeBase):
@@ -39,10 +34,3 @@ def make_engine(url: str) -> Engine:
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return create_engine(url, pool_pre_ping=True)
 
-
-def init_db(engine: Engine) -> sessionmaker:
-    """Create missing tables and return a session factory bound to the engine."""
-    for name in MODEL_MODULES:
-        importlib.import_module(name)
-    Base.metadata.create_all(engine)
-    return sessionmaker(bind=engine, expire_on_commit=False)
