@@ -1,27 +1,34 @@
-"""Processed-message records in the database, so a platform's retry never runs a handler twice, in any worker."""
+"""Processed-message records in the database, so a platform's retry never runs a handler twice, in any worker.
+
+A message is claimed (a committed row) before its handlers run, and finished (its reply, with the conversation
+state the run changed, in one transaction) before the reply leaves. A claim left running by a process that died is
+taken over by the next retry: at once when the claimant was a process on this host that no longer runs, after
+``STALE_RUN`` when it was on another host.
+"""
 from __future__ import annotations
 
-import contextlib
 import logging
-import sqlite3
-import threading
+import os
+import secrets
+import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, String, bindparam, event, select, text
+from sqlalchemy import JSON, DateTime, String, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.core.clock import Clock, system_clock
-from bot.core.db import Base, make_engine
+from bot.core.clock import Clock, as_utc, system_clock
+from bot.core.db import Base
+from bot.state import Changes, write_changes
 
 log = logging.getLogger(__name__)
 
 RUNNING, DONE = "running", "done"
-# A run that has not finished after this long is taken to be lost with its worker; a later retry may take it over.
+# A run on another host that has not finished after this long is taken to be lost with its worker.
 STALE_RUN = timedelta(minutes=10)
 
 
@@ -35,24 +42,48 @@ class ProcessedMessage(Base):
     # How the answer reached the user: "" (not yet), "inline" (in the HTTP response) or "pushed" (sent afterwards).
     delivery: Mapped[str] = mapped_column(String(16), default="")
     reply: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # The claiming process, "host:pid:token", so a retry can tell a claim whose process died.
+    owner: Mapped[str | None] = mapped_column(String(255), nullable=True)
     claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 _TABLE = ProcessedMessage.__table__
-# The two statements every message runs, as plain SQL: several times cheaper than building them per call.
-_CLAIM = text(
-    "INSERT INTO processed_message (channel, msg_id, status, delivery, claimed_at) "
-    "VALUES (:channel, :msg_id, 'running', '', :now)"
-).bindparams(bindparam("now", type_=DateTime(timezone=True)))
-_FINISH = text(
-    "UPDATE processed_message SET status = 'done', reply = :reply, delivery = :delivery, finished_at = :now "
-    "WHERE channel = :channel AND msg_id = :msg_id"
-).bindparams(bindparam("reply", type_=JSON), bindparam("now", type_=DateTime(timezone=True)))
-_CLAIM_SQLITE = ("INSERT INTO processed_message (channel, msg_id, status, delivery, claimed_at) "
-                 "VALUES (?, ?, 'running', '', ?)")
-_FINISH_SQLITE = ("UPDATE processed_message SET status = 'done', reply = ?, delivery = ?, finished_at = ? "
-                  "WHERE channel = ? AND msg_id = ?")
+_HOST = socket.gethostname()
+_identity: tuple[int, str] = (0, "")
+
+
+def process_owner() -> str:
+    """This process's name on its claims: host, pid and a token, new after a fork or a restart with the same pid."""
+    global _identity
+    pid = os.getpid()
+    if _identity[0] != pid:
+        _identity = (pid, f"{_HOST}:{pid}:{secrets.token_hex(4)}")
+    return _identity[1]
+
+
+def _pid_running(pid: int) -> bool:
+    if pid <= 0:
+        return False  # os.kill(0, …) would address our own process group
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, it just belongs to someone else
+    return True
+
+
+def owner_gone(owner: str | None) -> bool:
+    """True when ``owner`` was a process on this host that no longer runs (or an earlier life of our pid)."""
+    host, _, rest = (owner or "").partition(":")
+    pid_text, _, _token = rest.partition(":")
+    if host != _HOST or not pid_text.isdigit():
+        return False  # another host (or a record from before owners were kept): only its age can tell
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return owner != process_owner()
+    return not _pid_running(pid)
 
 
 @dataclass
@@ -66,81 +97,41 @@ class Record:
 
 
 class DedupStore:
-    """Claim, finish and look up processed messages keyed by (channel, msg_id); plain SQL on the hot path."""
+    """Claim, finish and look up processed messages keyed by (channel, msg_id)."""
 
-    def __init__(self, engine: Engine, clock: Clock = system_clock, serialize_writes: bool = False):
+    def __init__(self, engine: Engine, clock: Clock = system_clock):
         self.engine = engine
         self.clock = clock
-        # SQLite lets one writer in at a time and makes the others sleep in growing steps (up to 100 ms);
-        # queueing this process's writers on a lock instead keeps the tail latency down.
-        self._write_lock = threading.Lock() if serialize_writes else contextlib.nullcontext()
-        self._sqlite = engine.dialect.name == "sqlite"
-        self._local = threading.local()
-        if self._sqlite:
-            # Values converted exactly as SQLAlchemy stores them, so Core reads of the same rows agree.
-            dialect = engine.dialect
-            self._dt = DateTime(timezone=True).dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
-            self._json = JSON().dialect_impl(dialect).bind_processor(dialect)
-
-    def _write(self, stmt, sqlite_sql: str, values: dict[str, Any], order: tuple[str, ...]) -> None:
-        # The two per-message writes: straight through the DB-API on SQLite, where SQLAlchemy's per-call
-        # overhead would cost more than the write itself; through SQLAlchemy everywhere else.
-        with self._write_lock:
-            if not self._sqlite:
-                with self.engine.begin() as conn:
-                    conn.execute(stmt, values)
-                return
-            # Single statements in autocommit on a connection this thread keeps: no pool round trip, no
-            # BEGIN/COMMIT pair. The connection comes from the engine once, so its connect settings apply.
-            conn = getattr(self._local, "conn", None)
-            if conn is None:
-                fairy = self.engine.raw_connection()
-                conn = fairy.driver_connection
-                fairy.detach()  # this thread's own from now on; the pool no longer hands it out
-                conn.isolation_level = None
-                self._local.conn, self._local.fairy = conn, fairy
-            conn.execute(sqlite_sql, tuple(values[k] for k in order))
-
-    @classmethod
-    def for_url(cls, url: str, engine: Engine, clock: Clock = system_clock) -> "DedupStore":
-        """A store for the bot's database; on SQLite it gets its own connections that skip the per-commit fsync."""
-        if not url.startswith("sqlite"):
-            return cls(engine, clock)
-        own = make_engine(url)
-
-        @event.listens_for(own, "connect")
-        def _no_fsync_per_commit(dbapi_conn, _record):  # pragma: no cover - trivial
-            # Two commits per message would otherwise cost two fsyncs. In WAL mode NORMAL still survives a
-            # crash of the process; a power cut may forget the last records, which at worst repeats one answer.
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.close()
-
-        return cls(own, clock, serialize_writes=True)
 
     def _now(self) -> datetime:
         return self.clock().astimezone(timezone.utc)
 
     def claim(self, channel: str, msg_id: str) -> Record:
         """Claim a message for this worker; when another already has, return what it recorded."""
-        now = self._now()
         try:
-            self._write(_CLAIM, _CLAIM_SQLITE, {"channel": channel, "msg_id": msg_id,
-                                                "now": self._dt(now) if self._sqlite else now},
-                        ("channel", "msg_id", "now"))
+            with self.engine.begin() as conn:
+                conn.execute(_TABLE.insert().values(channel=channel, msg_id=msg_id, status=RUNNING, delivery="",
+                                                    owner=process_owner(), claimed_at=self._now()))
             return Record(True, RUNNING)
-        except (IntegrityError, sqlite3.IntegrityError):
+        except IntegrityError:
             pass  # the primary key says someone saw this message first
-        with self._write_lock, self.engine.begin() as conn:
-            taken = conn.execute(
-                _TABLE.update()
-                .where(_TABLE.c.channel == channel, _TABLE.c.msg_id == msg_id, _TABLE.c.status == RUNNING,
-                       _TABLE.c.claimed_at < self._now() - STALE_RUN)
-                .values(claimed_at=self._now())
-            ).rowcount
-        if taken:
-            log.warning("taking over stale run of %s message %s", channel, msg_id)
-            return Record(True, RUNNING)
+        with self.engine.begin() as conn:
+            row = conn.execute(select(_TABLE.c.status, _TABLE.c.owner, _TABLE.c.claimed_at)
+                               .where(_TABLE.c.channel == channel, _TABLE.c.msg_id == msg_id)).first()
+            if row is not None and row.status == RUNNING and (
+                    owner_gone(row.owner) or as_utc(row.claimed_at) < self._now() - STALE_RUN):
+                # Conditional on the claimant we saw, so of two retries only one takes over.
+                same_owner = _TABLE.c.owner.is_(None) if row.owner is None else _TABLE.c.owner == row.owner
+                taken = conn.execute(
+                    _TABLE.update()
+                    .where(_TABLE.c.channel == channel, _TABLE.c.msg_id == msg_id, _TABLE.c.status == RUNNING,
+                           same_owner)
+                    .values(owner=process_owner(), claimed_at=self._now())
+                ).rowcount
+                if taken:
+                    log.warning("taking over the unfinished run of %s message %s from %s", channel, msg_id,
+                                row.owner or "an unknown worker")
+                    return Record(True, RUNNING)
         return self.get(channel, msg_id) or Record(False, RUNNING)
 
     def get(self, channel: str, msg_id: str) -> Record | None:
@@ -154,13 +145,13 @@ class DedupStore:
             return None
         return Record(False, row.status, row.delivery or "", row.reply)
 
-    def finish(self, channel: str, msg_id: str, reply: dict[str, Any], delivery: str) -> None:
-        """Store the answer and how it was delivered."""
-        now = self._now()
-        values = {"channel": channel, "msg_id": msg_id, "delivery": delivery, "reply": reply, "now": now}
-        if self._sqlite:
-            values.update(reply=self._json(reply), now=self._dt(now))
-        self._write(_FINISH, _FINISH_SQLITE, values, ("reply", "delivery", "now", "channel", "msg_id"))
+    def finish(self, channel: str, msg_id: str, reply: dict[str, Any], delivery: str,
+               changes: Changes | None = None) -> None:
+        """Store the answer, how it was delivered and the conversation state the run changed, in one transaction."""
+        with self.engine.begin() as conn:
+            write_changes(conn, changes or {})
+            conn.execute(_TABLE.update().where(_TABLE.c.channel == channel, _TABLE.c.msg_id == msg_id)
+                         .values(status=DONE, reply=reply, delivery=delivery, finished_at=self._now()))
 
     def wait_done(self, channel: str, msg_id: str, timeout: float, poll: float = 0.05) -> Record | None:
         """Poll until another worker has finished the message; None when it has not within ``timeout`` seconds."""
@@ -175,5 +166,5 @@ class DedupStore:
 
     def prune(self, older_than: timedelta = timedelta(days=2)) -> int:
         """Delete records older than the platforms' retry horizon; returns how many went."""
-        with self._write_lock, self.engine.begin() as conn:
+        with self.engine.begin() as conn:
             return conn.execute(_TABLE.delete().where(_TABLE.c.claimed_at < self._now() - older_than)).rowcount

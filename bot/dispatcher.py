@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 
-from bot import inline
 from bot.core.message import Message, Reply
 
 log = logging.getLogger(__name__)
@@ -27,8 +26,6 @@ class Dispatcher:
         for handler in self.handlers:
             try:
                 if handler.matches(msg, self.ctx):
-                    if not getattr(handler, "quick", False):
-                        inline.refuse(f"handler {handler.name}")  # may wait: not on a request thread
                     return handler.handle(msg, self.ctx)
             except Exception:  # the edge: one broken handler must not take the conversation down
                 log.exception("handler %s failed on message %s from %s", handler.name, msg.msg_id, msg.channel)

@@ -9,10 +9,9 @@ from sqlalchemy.orm import sessionmaker
 from bot.core.clock import Clock, system_clock
 from bot.core.config import Config
 from bot.core.db import make_engine
-from bot.schema import init_db
 from bot.dispatcher import Dispatcher
-from bot.inline import GuardedSessions, guard_engine
-from bot.state_local import LocalFirstState
+from bot.schema import init_db
+from bot.state import StateStore
 from handlers import default_handlers
 from handlers.base import Context
 
@@ -24,7 +23,7 @@ class Services:
     config: Config
     engine: Engine
     sessions: sessionmaker
-    state: LocalFirstState
+    state: StateStore
     kb: object
     clock: Clock
     dispatcher: Dispatcher
@@ -37,12 +36,9 @@ def build_services(config: Config | None = None, clock: Clock = system_clock, kb
     config = config or Config.from_env()
     engine = make_engine(config.database_url)
     sessions = init_db(engine)
-    # What handlers reach refuses to wait inside a run on a request thread (bot.inline); elsewhere it is plain.
-    guarded = GuardedSessions(sessions)
-    guard_engine(engine)
-    state = LocalFirstState(guarded, clock)
-    kb = kb if kb is not None else KnowledgeBase.open(guarded)
+    state = StateStore(sessions, clock)
+    kb = kb if kb is not None else KnowledgeBase.open(sessions)
     dispatcher = Dispatcher(default_handlers(), None)
-    ctx = Context(config=config, sessions=guarded, state=state, kb=kb, clock=clock, dispatch=dispatcher.dispatch)
+    ctx = Context(config=config, sessions=sessions, state=state, kb=kb, clock=clock, dispatch=dispatcher.dispatch)
     dispatcher.ctx = ctx
     return Services(config, engine, sessions, state, kb, clock, dispatcher)

@@ -34,10 +34,6 @@ class Handler(ABC):
     """One capability of the bot."""
 
     name: str = "handler"
-    # True when handle() only computes: no sleeping, no network, no database except through ctx.sessions and
-    # ctx.state, which refuse to wait on a request thread. Such a handler may answer there, without a hand-off.
-    # A refused run is started again on an answer thread: its state writes are dropped, other side effects not.
-    quick: bool = False
 
     @abstractmethod
     def matches(self, msg: Message, ctx: Context) -> bool:

@@ -95,7 +95,6 @@ class QAHandler(Handler):
     """The catch-all: any message no other handler took is treated as a question about the rules."""
 
     name = "qa"
-    quick = True
 
     def matches(self, msg: Message, ctx: Context) -> bool:
         """Every non-empty message."""

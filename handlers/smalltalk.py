@@ -40,7 +40,6 @@ class SmallTalkHandler(Handler):
     """Answers only messages that are entirely a greeting, thanks, 「帮助」 or chit-chat; questions pass on."""
 
     name = "smalltalk"
-    quick = True
 
     def matches(self, msg: Message, ctx: Context) -> bool:
         """True for a whole-message greeting, thanks, help request or chit-chat."""

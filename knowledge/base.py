@@ -151,8 +151,6 @@ class KnowledgeBase:
         """Rebuild the in-process index when another process added or removed a document."""
         if not force and time.monotonic() - self._checked < REFRESH_SECONDS:
             return
-        # Opening the session may refuse inside a run that must not wait (bot.inline): the look is then due still,
-        # and the run repeated on an answer thread makes it.
         with self.sessions() as s:
             generation = store.get_meta(s, "generation") or ""
         self._checked = time.monotonic()

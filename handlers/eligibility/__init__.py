@@ -10,7 +10,6 @@ class EligibilityHandler(Handler):
     """Starts on 「资格评估」 or 「我们项目能报鲁班奖吗」, then owns the user's messages until the verdict."""
 
     name = "eligibility"
-    quick = True
 
     def matches(self, msg: Message, ctx: Context) -> bool:
         """A running check, a request to start one, or a correction after a verdict."""
